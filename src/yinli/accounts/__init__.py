@@ -1,0 +1,1 @@
+"""Shoppers, merchants' staff, creators and operators; sign-in tokens and sessions."""

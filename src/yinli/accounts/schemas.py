@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from yinli.core.schemas import Input, Line, Output
+
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+BirthYear = Annotated[int, Field(ge=1900, le=2100)]
+
+
+class SignUpIn(Input):
+    email: EmailStr = Field(max_length=254)
+    password: Password
+    display_name: Line(64)  # type: ignore[valid-type]
+    role: Literal["shopper", "merchant", "creator"] = "shopper"
+    birth_year: BirthYear | None = Field(None, description="Shoppers only; used for cohort analytics.")
+
+
+class TokenIn(Input):
+    email: Line(254)  # type: ignore[valid-type]  # no control characters: a NUL was a 500 on PostgreSQL
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class UserOut(Output):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    birth_year: int | None
+    age_cohort: str | None = None
+    store_id: int | None = None
+    created_at: datetime
+
+
+class TokenOut(Output):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserOut
+
+
+class ProfileIn(Input):
+    display_name: Line(64) = None  # type: ignore[valid-type,assignment]
+    birth_year: BirthYear | None = None
+    password: Password = None  # type: ignore[assignment]
+    current_password: Annotated[str, StringConstraints(max_length=128)] = None  # type: ignore[assignment]
+
+
+class UsersPage(Output):
+    items: list[UserOut]
+    next_cursor: str | None

@@ -1,0 +1,171 @@
+"""Accounts: sign-up, sign-in tokens and sessions, profiles. `check_*` validate, `do_*` change state.
+
+Nothing here commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yinli.accounts.models import AccessToken, User
+from yinli.core.auth import Actor, Role, hash_password, new_token, token_digest, verify_password
+from yinli.core.clock import Clock
+from yinli.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from yinli.core.outbox import emit
+from yinli.merchants import staff
+
+SELF_SIGNUP_ROLES = (Role.SHOPPER, Role.MERCHANT, Role.CREATOR)
+
+
+def age_cohort(birth_year: int | None, year: int) -> str:
+    """Cohort of a shopper in calendar `year`: 'gen_z' (born 1997+), 'gen_y' (born 1981-1996),
+    '40+' (aged 40 or more that year), or 'unknown'.
+
+    Age 40+ wins over generation: everyone born in Gen X or earlier is over 40 today, so Gen X shows up
+    as '40+' (and so do older millennials as years pass) — the group the reference platform reports.
+    """
+    if birth_year is None:
+        return "unknown"
+    if year - birth_year >= 40:
+        return "40+"
+    return "gen_z" if birth_year >= 1997 else "gen_y"
+
+
+def check_birth_year(birth_year: int | None, role: Role, clock: Clock) -> None:
+    if birth_year is None:
+        return
+    if role is not Role.SHOPPER:
+        raise InvalidInput("only shoppers give a birth year", field="birth_year")
+    this_year = clock.now().year
+    if not (1900 <= birth_year <= this_year):
+        raise InvalidInput(f"birth year must be between 1900 and {this_year}", field="birth_year")
+
+
+def do_sign_up(
+    session: Session,
+    clock: Clock,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    birth_year: int | None = None,
+    allow_operator: bool = False,
+) -> User:
+    """Create an account. Operators are only created by another operator or the CLI (`allow_operator`)."""
+    if role is Role.OPERATOR and not allow_operator:
+        raise InvalidInput("operators cannot sign themselves up", field="role")
+    check_birth_year(birth_year, role, clock)
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("an account with this email exists", field="email", code="email_taken")
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role.value,
+        birth_year=birth_year,
+        is_active=True,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    emit(session, clock, "UserSignedUp", "user", user.id, {"role": role.value}, actor_id=user.id)
+    return user
+
+
+def do_issue_token(
+    session: Session, clock: Clock, *, email: str, password: str, kind: str, ttl: timedelta
+) -> tuple[str, AccessToken, User]:
+    """Check credentials and issue a bearer token or web session. Returns the secret once."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    # Verify even when the user is unknown, so response time does not reveal which emails exist.
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.is_active:
+        raise NotAuthenticated("email or password is wrong", code="bad_credentials")
+    secret = new_token()
+    now = clock.now()
+    token = AccessToken(user_id=user.id, digest=token_digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
+    session.add(token)
+    session.flush()
+    return secret, token, user
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def do_revoke_token(session: Session, clock: Clock, secret: str) -> None:
+    token = session.scalar(select(AccessToken).where(AccessToken.digest == token_digest(secret)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = clock.now()
+        session.flush()
+
+
+def resolve_actor(session: Session, clock: Clock, secret: str) -> Actor | None:
+    """The Actor a token or session stands for, or None if it is unknown, expired or revoked."""
+    row = session.execute(
+        select(User.id, User.role, User.is_active, AccessToken.expires_at, AccessToken.revoked_at)
+        .join(AccessToken, AccessToken.user_id == User.id)
+        .where(AccessToken.digest == token_digest(secret))
+    ).first()
+    if row is None or not row.is_active or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    role = Role(row.role)
+    store_id = staff.store_of(session, row.id) if role is Role.MERCHANT else None
+    return Actor(user_id=row.id, role=role, store_id=store_id)
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    """A user's account, visible to themself and to operators only (404 to everyone else)."""
+    user = session.get(User, user_id)
+    if user is None or (actor.user_id != user_id and not actor.is_operator):
+        raise NotFound(f"no user {user_id}", field="user_id")
+    return user
+
+
+def list_users(session: Session, actor: Actor, *, role: Role | None, after_id: int | None, limit: int) -> list[User]:
+    if not actor.is_operator:
+        raise Forbidden("only operators list accounts")
+    query = select(User).order_by(User.id).limit(limit)
+    if role is not None:
+        query = query.where(User.role == role.value)
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    return list(session.scalars(query))
+
+
+def do_update_profile(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    *,
+    display_name: str | None = None,
+    birth_year: int | None = None,
+    clear_birth_year: bool = False,
+    password: str | None = None,
+    current_password: str | None = None,
+) -> User:
+    user = session.get(User, actor.user_id)
+    if user is None:  # pragma: no cover - an actor always has a user
+        raise NotFound("account is gone")
+    if display_name is not None:
+        user.display_name = display_name
+    if birth_year is not None:
+        check_birth_year(birth_year, Role(user.role), clock)
+        user.birth_year = birth_year
+    elif clear_birth_year:
+        user.birth_year = None
+    if password is not None:
+        if current_password is None or not verify_password(user.password_hash, current_password):
+            raise InvalidInput("current password is wrong", field="current_password")
+        user.password_hash = hash_password(password)
+        # A new password ends every other session and token.
+        for token in session.scalars(
+            select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+        ):
+            token.revoked_at = clock.now()
+    session.flush()
+    return user

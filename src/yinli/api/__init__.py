@@ -1,0 +1,1 @@
+"""HTTP API: app factory, problem+json errors, dependencies; routers live in each domain's api.py."""

@@ -1,0 +1,97 @@
+"""The FastAPI application factory. Routers come from each domain's `api.py`, mounted under /api/v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+import yinli
+from yinli import jobs
+from yinli.accounts.api import router as accounts_router
+from yinli.api import problems
+from yinli.catalog.api import router as catalog_router
+from yinli.checkout.api import router as checkout_router
+from yinli.content.api import router as content_router
+from yinli.core.clock import Clock, SystemClock
+from yinli.core.db import Database
+from yinli.core.settings import Settings, get_settings
+from yinli.inventory.api import router as inventory_router
+from yinli.jobs import JobRunner
+from yinli.merchants.api import router as merchants_router
+from yinli.orders.api import router as orders_router
+from yinli.payments.api import router as payments_router
+from yinli.payments.gateway import PaymentGateway, SimulatedGateway
+from yinli.search.api import router as search_router
+from yinli.search.service import engine_for as search_engine_for
+from yinli.traffic.api import router as traffic_router
+from yinli.web import install as install_web
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    gateway: PaymentGateway | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own Database and Clock; `yinli serve` uses the configured ones.
+
+    The schema is not created here: run `yinli db upgrade` (the CLI's serve and demo do it first).
+    """
+    settings = settings or get_settings()
+    owns_db = db is None
+    database = db or Database(settings.resolved_database_url, echo=settings.sql_echo)
+
+    the_clock = clock or SystemClock()
+    the_gateway = gateway or SimulatedGateway()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner = None
+        if settings.jobs_interval_seconds > 0:
+            runner = JobRunner(
+                settings.jobs_interval_seconds, lambda: jobs.run_once(database, the_clock, settings, the_gateway)
+            )
+            runner.start()
+        yield
+        if runner is not None:
+            runner.stop()
+        if owns_db:
+            database.dispose()
+
+    app = FastAPI(
+        title="yinli",
+        version=yinli.__version__,
+        summary="Content-commerce platform: live rooms, short videos and shelves on one engine.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.clock = the_clock
+    app.state.gateway = the_gateway
+    app.state.search = search_engine_for(settings, database, the_clock)  # shared with the background jobs
+    problems.install(app)
+
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    api.include_router(accounts_router)
+    api.include_router(merchants_router)
+    api.include_router(catalog_router)
+    api.include_router(inventory_router)
+    api.include_router(checkout_router)
+    api.include_router(payments_router)
+    api.include_router(orders_router)
+    api.include_router(search_router)
+    api.include_router(content_router)
+    api.include_router(traffic_router)
+
+    @api.get("/health", tags=["platform"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": yinli.__version__}
+
+    app.include_router(api)
+    install_web(app)
+    return app

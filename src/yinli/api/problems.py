@@ -1,0 +1,174 @@
+"""RFC 9457 problem details for every error the API returns (DESIGN rule 8).
+
+Body: {"type", "title", "status", "detail", "code", "errors": [{"field", "message"}]}, served as
+`application/problem+json`. `code` is stable and meant for programs; `errors[].field` names the input at
+fault (a body field like "skus.0.price_fen", a query or path parameter, or a header).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yinli.core.errors import DomainError
+
+log = logging.getLogger("yinli.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemFieldError(BaseModel):
+    field: str = Field(description="The input at fault: a body field (`skus.0.price_fen`), a parameter or a header.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    type: str = Field(description="`urn:yinli:problem:<code>`.")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable, for programs.")
+    errors: list[ProblemFieldError]
+
+
+def _problem_schemas() -> dict[str, Any]:
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {**defs, "Problem": schema}
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Documented on every API operation (app.py): the errors any of them can answer with.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed body (not JSON, not UTF-8) or a bad request"),
+    401: _documented("Not signed in, or the token is unknown, expired or revoked"),
+    403: _documented("Signed in, but not allowed to do this"),
+    404: _documented("No such thing (or not visible to the caller)"),
+    409: _documented("Conflicts with the current state"),
+    422: _documented("Invalid input; `errors` names each field at fault"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:yinli:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+_STATUS_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+}
+
+
+def install(app: FastAPI) -> None:
+    _document(app)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            [{"field": e.field, "message": e.message} for e in exc.errors],
+            headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        malformed = False
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                malformed = True
+                # loc is ("body", <character offset>): the body is at fault, not a field named by a number
+                at = f" at character {err['loc'][-1]}" if len(err.get("loc", ())) > 1 else ""
+                errors.append({"field": "body", "message": f"not valid JSON{at}"})
+                continue
+            errors.append({"field": _field_of(err.get("loc", ())), "message": str(err.get("msg", "invalid"))})
+        if malformed:
+            return problem(400, "malformed_body", "Malformed body", "the body is not valid JSON", errors)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(422, "invalid_input", "Invalid input", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a body that is not UTF-8
+            error = {"field": "body", "message": "not valid UTF-8"}
+            return problem(400, "malformed_body", "Malformed body", "the body is not UTF-8 JSON", [error])
+        title = _STATUS_TITLES.get(exc.status_code, "Error")
+        code = title.lower().replace(" ", "_")
+        return problem(exc.status_code, code, title, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check constraints first; reaching here means a concurrent request won a race
+        # (e.g. two shops registering one brand name at once). Nothing was written: say so and move on.
+        log.info("integrity conflict: %s", exc.orig)
+        return problem(
+            409,
+            "concurrent_conflict",
+            "Conflict",
+            "this conflicts with a change made at the same moment; reload and retry",
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Internal error", "something went wrong on our side")
+
+
+def _document(app: FastAPI) -> None:
+    """Add the `Problem` schema that `PROBLEM_RESPONSES` refers to to the app's OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        schema = generate()  # cached by FastAPI after the first call
+        if fresh:
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Category tree, brands, products and SKUs, append-only price history, product cards."""

@@ -1,0 +1,1 @@
+"""Cart, the one final price, shipping per store, and checkout → one order per store."""

@@ -1,0 +1,132 @@
+"""Cart and checkout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from yinli.api.deps import DB, ActorDep, ClockDep, IdempotencyDep, ReadDB, SettingsDep, id_path
+from yinli.checkout import service
+from yinli.checkout.pricing import UnitPrice
+from yinli.checkout.schemas import (
+    CartItemIn,
+    CartLineOut,
+    CartOut,
+    CartQuantityIn,
+    CartStoreOut,
+    CheckoutIn,
+    PaymentOut,
+    PriceBreakdown,
+)
+from yinli.core.auth import Actor
+from yinli.core.schemas import MoneyOut
+from yinli.orders.models import Surface
+from yinli.payments import service as payments
+from yinli.payments.models import Payment
+
+router = APIRouter(tags=["checkout"])
+
+
+def breakdown(unit: UnitPrice) -> PriceBreakdown:
+    return PriceBreakdown(
+        list_price=MoneyOut.fen(unit.list_price, unit.currency),
+        merchant_discount=MoneyOut.fen(unit.merchant_discount, unit.currency),
+        platform_subsidy=MoneyOut.fen(unit.platform_subsidy, unit.currency),
+        final_price=MoneyOut.fen(unit.final, unit.currency),
+    )
+
+
+def cart_out(session: Session, actor: Actor | None) -> CartOut:
+    stores = []
+    for group in service.view_cart(session, actor):
+        lines = [
+            CartLineOut(
+                item_id=item.id,
+                sku_id=sku.id,
+                product_id=product.id,
+                title=product.title,
+                attributes=dict(sku.attributes or {}),
+                quantity=item.quantity,
+                unit=breakdown(price),
+                line_total=MoneyOut.fen(price.final * item.quantity),
+                on_sale=on_sale,
+                available=available,
+                surface=item.surface,
+            )
+            for item, sku, product, price, on_sale, available in group.lines
+        ]
+        stores.append(
+            CartStoreOut(
+                store_id=group.store.id,
+                store_name=group.store.name,
+                lines=lines,
+                items_total=MoneyOut.fen(group.items_total),
+                shipping_fee=MoneyOut.fen(group.shipping_fee),
+                total=MoneyOut.fen(group.items_total + group.shipping_fee),
+            )
+        )
+    return CartOut(stores=stores, total=MoneyOut.fen(sum(s.total.amount for s in stores)))
+
+
+@router.get("/cart", response_model=CartOut, summary="The cart by store, with the prices checkout will charge")
+def get_cart(db: ReadDB, actor: ActorDep) -> CartOut:
+    return cart_out(db, actor)
+
+
+@router.post("/cart/items", response_model=CartOut, summary="Add units of a SKU")
+def add_to_cart(body: CartItemIn, db: DB, clock: ClockDep, settings: SettingsDep, actor: ActorDep) -> CartOut:
+    line = service.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id, body.creator_id)
+    service.do_add_to_cart(db, clock, settings, actor, line)
+    db.commit()
+    return cart_out(db, actor)
+
+
+@router.patch("/cart/items/{item_id}", response_model=CartOut, summary="Change a quantity")
+def change_quantity(body: CartQuantityIn, db: DB, actor: ActorDep, item_id: int = id_path()) -> CartOut:
+    service.do_set_cart_quantity(db, actor, item_id, body.quantity)
+    db.commit()
+    return cart_out(db, actor)
+
+
+@router.delete("/cart/items/{item_id}", status_code=204, summary="Remove from the cart")
+def remove_item(db: DB, actor: ActorDep, item_id: int = id_path()) -> Response:
+    service.do_remove_from_cart(db, actor, item_id)
+    db.commit()
+    return Response(status_code=204)
+
+
+def payment_out(session: Session, payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        status=payment.status,
+        amount=MoneyOut.fen(payment.amount_fen, payment.currency),
+        method=payment.method,
+        failure_reason=payment.failure_reason,
+        created_at=payment.created_at,
+        order_ids=[o.id for o in payments.orders_of(session, payment.id)],
+    )
+
+
+@router.post(
+    "/checkout",
+    status_code=201,
+    response_model=PaymentOut,
+    summary="Create orders (one per store), hold their stock, open one payment",
+)
+def checkout(
+    body: CheckoutIn, db: DB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, idem: IdempotencyDep
+) -> JSONResponse:
+    def action() -> tuple[int, object]:
+        lines = None
+        if body.items is not None:
+            lines = [
+                service.LineRequest(i.sku_id, i.quantity, Surface(i.surface), i.source_id, i.creator_id)
+                for i in body.items
+            ]
+        payment, _ = service.do_checkout(
+            db, clock, settings, actor, lines=lines, address=body.address.model_dump(), note=body.note
+        )
+        return 201, payment_out(db, payment).model_dump(mode="json")
+
+    return idem.respond(db, action)

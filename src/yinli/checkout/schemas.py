@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output
+from yinli.orders.models import Surface
+
+Quantity = Annotated[int, Field(ge=1, le=999)]
+
+
+class Attribution(Input):
+    surface: Surface = Field(Surface.PRODUCT_PAGE, description="Where the shopper found it.")
+    source_id: IdInt | None = Field(None, description="The live session, video, ... that sold it.")
+    creator_id: IdInt | None = Field(None, description="The creator who sold it, if any.")
+
+
+class CartItemIn(Attribution):
+    sku_id: IdInt
+    quantity: Quantity = 1
+
+
+class CartQuantityIn(Input):
+    quantity: Quantity
+
+
+class PriceBreakdown(Output):
+    list_price: MoneyOut
+    merchant_discount: MoneyOut
+    platform_subsidy: MoneyOut
+    final_price: MoneyOut = Field(description="What one unit costs: list − merchant discount − platform subsidy.")
+
+
+class CartLineOut(Output):
+    item_id: int
+    sku_id: int
+    product_id: int
+    title: str
+    attributes: dict[str, str]
+    quantity: int
+    unit: PriceBreakdown
+    line_total: MoneyOut
+    on_sale: bool
+    available: int
+    surface: str
+
+
+class CartStoreOut(Output):
+    store_id: int
+    store_name: str
+    lines: list[CartLineOut]
+    items_total: MoneyOut
+    shipping_fee: MoneyOut
+    total: MoneyOut
+
+
+class CartOut(Output):
+    stores: list[CartStoreOut]
+    total: MoneyOut
+
+
+class Address(Input):
+    name: Line(40)  # type: ignore[valid-type]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{5,20}$")]
+    region: Line(80) = Field(description="Province / city / district.")  # type: ignore[valid-type]
+    line: Line(200)  # type: ignore[valid-type]
+
+
+class CheckoutLineIn(Attribution):
+    sku_id: IdInt
+    quantity: Quantity
+
+
+class CheckoutIn(Input):
+    items: list[CheckoutLineIn] | None = Field(
+        None, max_length=50, description="Buy these now; leave out to buy everything in the cart."
+    )
+    address: Address
+    note: Line(200, min_length=0) = ""  # type: ignore[valid-type]
+
+
+class PaymentOut(Output):
+    id: int
+    status: str
+    amount: MoneyOut
+    method: str | None
+    failure_reason: str | None
+    created_at: datetime
+    order_ids: list[int]
+
+
+class PayIn(Input):
+    method: str = Field("card", pattern="^(card|balance|pay_later)$")

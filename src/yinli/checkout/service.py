@@ -1,0 +1,314 @@
+"""Cart and checkout. `check_*` validate, `do_*` change state; nothing here commits.
+
+Checkout turns lines into one order per store, holds their stock (all or nothing) and opens one
+payment for the lot, in a single transaction: either all of it exists or none of it does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from yinli.catalog.models import Category, Product, ProductStatus, Sku
+from yinli.checkout.models import CartItem
+from yinli.checkout.pricing import ShippingPolicy, UnitPrice, unit_price
+from yinli.content import attribution
+from yinli.content.attribution import Attribution
+from yinli.core.auth import Actor, Role, require_role
+from yinli.core.clock import Clock
+from yinli.core.errors import Conflict, InvalidInput, NotFound
+from yinli.core.outbox import emit
+from yinli.core.settings import Settings
+from yinli.inventory import service as inventory
+from yinli.merchants.models import Store, StoreStatus
+from yinli.orders.models import Order, OrderLine, OrderStatus, Surface
+from yinli.payments.models import Payment, PaymentStatus
+
+MAX_QUANTITY = 999  # per line
+MAX_LINES = 50
+BUYER_ROLES = (Role.SHOPPER, Role.CREATOR)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_id: int
+    quantity: int
+    surface: Surface = Surface.PRODUCT_PAGE
+    source_id: int | None = None
+    creator_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    request: LineRequest
+    sku: Sku
+    product: Product
+    store: Store
+    unit: UnitPrice
+    fee_rate_bps: int
+    attribution: Attribution
+
+    @property
+    def total(self) -> int:
+        return self.unit.final * self.request.quantity
+
+
+def shipping_policy(store: Store) -> ShippingPolicy:
+    return ShippingPolicy(store.shipping_fee_fen, store.free_shipping_over_fen)
+
+
+def price_lines(
+    session: Session, settings: Settings, requests: list[LineRequest], field: str = "items"
+) -> list[PricedLine]:
+    """Load and check every line: the SKU is active, its product listed, its store active."""
+    if not requests:
+        raise InvalidInput("nothing to buy", field=field)
+    if len(requests) > MAX_LINES:
+        raise InvalidInput(f"at most {MAX_LINES} lines per checkout", field=field)
+    ids = {r.sku_id for r in requests}
+    skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_(ids)))}
+    products = {
+        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
+    }
+    stores = {
+        s.id: s for s in session.scalars(select(Store).where(Store.id.in_({p.store_id for p in products.values()})))
+    }
+    rates = dict(
+        session.execute(
+            select(Category.id, Category.fee_rate_bps).where(
+                Category.id.in_({p.category_id for p in products.values()})
+            )
+        ).all()
+    )
+    priced = []
+    for i, r in enumerate(requests):
+        where = f"{field}.{i}"
+        if not 1 <= r.quantity <= MAX_QUANTITY:
+            raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field=f"{where}.quantity")
+        sku = skus.get(r.sku_id)
+        if sku is None:
+            raise InvalidInput(f"no SKU {r.sku_id}", field=f"{where}.sku_id")
+        product = products[sku.product_id]
+        store = stores[product.store_id]
+        if not sku.is_active or product.status != ProductStatus.LISTED or store.status != StoreStatus.ACTIVE:
+            raise Conflict(f"SKU {r.sku_id} is not on sale", field=f"{where}.sku_id", code="not_on_sale")
+        rate = rates.get(product.category_id)
+        fee_rate = settings.default_fee_rate_bps if rate is None else rate
+        source = attribution.resolve(session, r.surface, r.source_id, r.creator_id, product.id, where)
+        priced.append(PricedLine(r, sku, product, store, unit_price(sku), fee_rate, source))
+    return priced
+
+
+# --- cart ------------------------------------------------------------------------------------------------
+
+
+def _buyer(actor: Actor | None) -> Actor:
+    return require_role(actor, *BUYER_ROLES)
+
+
+def do_add_to_cart(
+    session: Session, clock: Clock, settings: Settings, actor: Actor | None, line: LineRequest
+) -> CartItem:
+    """Add units of a SKU (adding again adds up; the latest attribution wins: last touch)."""
+    actor = _buyer(actor)
+    source = price_lines(session, settings, [line], field="body")[0].attribution
+    item = session.scalar(select(CartItem).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id == line.sku_id))
+    if item is None:
+        if session.query(CartItem).filter(CartItem.shopper_id == actor.user_id).count() >= MAX_LINES:
+            raise Conflict(f"a cart holds at most {MAX_LINES} SKUs", code="cart_full")
+        item = CartItem(shopper_id=actor.user_id, sku_id=line.sku_id, quantity=0, added_at=clock.now())
+        session.add(item)
+    if item.quantity + line.quantity > MAX_QUANTITY:
+        raise InvalidInput(f"at most {MAX_QUANTITY} of one SKU", field="quantity")
+    item.quantity += line.quantity
+    item.surface, item.source_id, item.creator_id = line.surface.value, line.source_id, source.creator_id
+    session.flush()
+    return item
+
+
+def _own_item(session: Session, actor: Actor, item_id: int) -> CartItem:
+    item = session.get(CartItem, item_id)
+    if item is None or item.shopper_id != actor.user_id:
+        raise NotFound(f"no cart item {item_id}", field="item_id")
+    return item
+
+
+def do_set_cart_quantity(session: Session, actor: Actor | None, item_id: int, quantity: int) -> CartItem:
+    actor = _buyer(actor)
+    item = _own_item(session, actor, item_id)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
+    item.quantity = quantity
+    session.flush()
+    return item
+
+
+def do_remove_from_cart(session: Session, actor: Actor | None, item_id: int) -> None:
+    actor = _buyer(actor)
+    session.delete(_own_item(session, actor, item_id))
+    session.flush()
+
+
+@dataclass
+class CartStore:
+    store: Store
+    lines: list[tuple[CartItem, Sku, Product, UnitPrice, bool, int]]  # item, sku, product, price, on sale, available
+    items_total: int
+    shipping_fee: int
+
+
+def view_cart(session: Session, actor: Actor | None) -> list[CartStore]:
+    """The cart grouped by store with the same prices checkout will charge; lines no longer on sale are
+    kept (flagged) so the shopper sees what happened to them."""
+    actor = _buyer(actor)
+    items = list(session.scalars(select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)))
+    if not items:
+        return []
+    skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_({i.sku_id for i in items})))}
+    products = {
+        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
+    }
+    stores = {
+        s.id: s for s in session.scalars(select(Store).where(Store.id.in_({p.store_id for p in products.values()})))
+    }
+    stock = inventory.available(session, skus)
+    groups: dict[int, CartStore] = {}
+    for item in items:
+        sku = skus[item.sku_id]
+        product = products[sku.product_id]
+        store = stores[product.store_id]
+        on_sale = sku.is_active and product.status == ProductStatus.LISTED and store.status == StoreStatus.ACTIVE
+        group = groups.setdefault(store.id, CartStore(store, [], 0, 0))
+        price = unit_price(sku)
+        group.lines.append((item, sku, product, price, on_sale, stock[sku.id]))
+        if on_sale:
+            group.items_total += price.final * item.quantity
+    for group in groups.values():
+        group.shipping_fee = shipping_policy(group.store).fee_for(group.items_total) if group.items_total else 0
+    return [groups[k] for k in sorted(groups)]
+
+
+# --- checkout --------------------------------------------------------------------------------------------
+
+
+def check_address(address: dict[str, Any]) -> dict[str, Any]:
+    required = ("name", "phone", "region", "line")
+    missing = [k for k in required if not str(address.get(k) or "").strip()]
+    if missing:
+        raise InvalidInput(f"address needs {', '.join(missing)}", field=f"address.{missing[0]}")
+    return address
+
+
+def do_checkout(
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    actor: Actor | None,
+    *,
+    lines: list[LineRequest] | None,
+    address: dict[str, Any],
+    note: str = "",
+) -> tuple[Payment, list[Order]]:
+    """Orders (one per store), stock holds and one pending payment. `lines=None` buys the whole cart."""
+    actor = _buyer(actor)
+    check_address(address)
+    from_cart = lines is None
+    if lines is None:
+        cart = list(session.scalars(select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)))
+        lines = [LineRequest(i.sku_id, i.quantity, Surface(i.surface), i.source_id, i.creator_id) for i in cart]
+        if not lines:
+            raise Conflict("the cart is empty", code="cart_empty")
+    priced = price_lines(session, settings, lines)
+    now = clock.now()
+    pay_by = now + timedelta(minutes=settings.payment_window_minutes)
+    payment = Payment(
+        shopper_id=actor.user_id,
+        amount_fen=1,  # set below, once the orders are priced
+        currency="CNY",
+        status=PaymentStatus.PENDING,
+        gateway="",
+        gateway_key=secrets.token_hex(16),
+        created_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    by_store: dict[int, list[PricedLine]] = {}
+    for line in priced:
+        by_store.setdefault(line.store.id, []).append(line)
+    orders = []
+    for store_id in sorted(by_store):
+        group = by_store[store_id]
+        items_total = sum(line.total for line in group)
+        shipping = shipping_policy(group[0].store).fee_for(items_total)
+        order = Order(
+            shopper_id=actor.user_id,
+            store_id=store_id,
+            payment_id=payment.id,
+            status=OrderStatus.CREATED,
+            currency="CNY",
+            list_total_fen=sum(line.unit.list_price * line.request.quantity for line in group),
+            merchant_discount_fen=sum(line.unit.merchant_discount * line.request.quantity for line in group),
+            platform_subsidy_fen=sum(line.unit.platform_subsidy * line.request.quantity for line in group),
+            items_total_fen=items_total,
+            shipping_fee_fen=shipping,
+            total_fen=items_total + shipping,
+            refunded_fen=0,
+            fee_fen=0,
+            address=address,
+            note=note,
+            created_at=now,
+            pay_by=pay_by,
+        )
+        session.add(order)
+        session.flush()
+        for line in group:
+            session.add(
+                OrderLine(
+                    order_id=order.id,
+                    product_id=line.product.id,
+                    sku_id=line.sku.id,
+                    category_id=line.product.category_id,
+                    title=line.product.title,
+                    sku_attributes=dict(line.sku.attributes or {}),
+                    quantity=line.request.quantity,
+                    list_price_fen=line.unit.list_price,
+                    merchant_discount_fen=line.unit.merchant_discount,
+                    platform_subsidy_fen=line.unit.platform_subsidy,
+                    unit_price_fen=line.unit.final,
+                    line_total_fen=line.total,
+                    fee_rate_bps=line.fee_rate_bps,
+                    seven_day_returns=line.product.seven_day_returns,
+                    surface=line.attribution.surface.value,
+                    source_id=line.attribution.source_id,
+                    creator_id=line.attribution.creator_id,
+                    affiliate_plan_id=line.attribution.plan_id,
+                    commission_rate_bps=line.attribution.commission_rate_bps,
+                    refunded_quantity=0,
+                    refunded_fen=0,
+                )
+            )
+        inventory.do_reserve(session, order.id, [(line.sku.id, line.request.quantity) for line in group], now, pay_by)
+        session.flush()
+        emit(
+            session,
+            clock,
+            "OrderCreated",
+            "order",
+            order.id,
+            {"store_id": store_id, "total_fen": order.total_fen, "payment_id": payment.id},
+            actor_id=actor.user_id,
+        )
+        orders.append(order)
+    payment.amount_fen = sum(o.total_fen for o in orders)
+    if payment.amount_fen <= 0:
+        raise InvalidInput("nothing to pay for", field="items")
+    if from_cart:
+        bought = [line.sku.id for line in priced]
+        session.execute(delete(CartItem).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id.in_(bought)))
+    session.flush()
+    return payment, orders

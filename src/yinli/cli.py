@@ -1,0 +1,141 @@
+"""`yinli` command line (Typer): serve, demo, db upgrade, catalog load-categories, accounts create-operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from yinli.core import migrate
+from yinli.core.clock import SystemClock
+from yinli.core.db import Database
+from yinli.core.settings import Settings, get_settings
+from yinli.search.cli import app as search_app
+from yinli.traffic.cli import app as train_app
+
+app = typer.Typer(help="yinli: a user-first content-commerce platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Catalog data.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(search_app, name="search")
+app.add_typer(train_app, name="train")
+console = Console()
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port.")]
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from yinli.api.app import create_app
+
+    console.print(f"[bold]yinli[/] on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Upgrade the database schema, then serve the API and web pages."""
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
+    _serve(settings, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the configured database (YINLI_DATABASE_URL) to `revision`."""
+    url = get_settings().resolved_database_url
+    migrate.upgrade(url, revision)
+    console.print(f"database at {revision}: {_safe(url)}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@catalog_app.command("load-categories")
+def load_categories(
+    file: Annotated[
+        Path | None, typer.Option(help="A level1/level2/level3/listing_count TSV; default: shipped tree.")
+    ] = None,
+) -> None:
+    """Load the category tree (idempotent)."""
+    from yinli.catalog.categories import do_load_categories, read_tree
+
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    with database.session() as session:
+        result = do_load_categories(session, read_tree(file))
+    database.dispose()
+    levels = ", ".join(f"level {k}: {v}" for k, v in sorted(result.total_by_level.items()))
+    console.print(f"categories loaded ({result.created} new) — {levels}")
+
+
+@accounts_app.command("create-operator")
+def create_operator(
+    email: Annotated[str, typer.Option(prompt=True)],
+    display_name: Annotated[str, typer.Option("--name", prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an operator account (operators cannot sign themselves up)."""
+    from yinli.accounts.service import do_sign_up
+    from yinli.core.auth import Role
+    from yinli.core.errors import DomainError
+
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            user = do_sign_up(
+                session,
+                SystemClock(),
+                email=email,
+                password=password,
+                display_name=display_name,
+                role=Role.OPERATOR,
+                allow_operator=True,
+            )
+        console.print(f"operator {user.email} created (id {user.id})")
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1)
+    finally:
+        database.dispose()
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Build a fresh demo marketplace in a new SQLite database under the data directory, then serve it."""
+    from yinli.catalog.categories import do_load_categories
+    from yinli.sample import DEMO_PASSWORD, load_sample
+
+    base = get_settings()
+    path = base.data_dir / "demo.db"
+    for stale in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        stale.unlink(missing_ok=True)
+    settings = base.model_copy(update={"database_url": f"sqlite:///{path.as_posix()}"})
+    migrate.upgrade(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    with database.session() as session:
+        tree = do_load_categories(session)
+        sample = load_sample(session, settings, SystemClock().now())
+    database.dispose()
+    console.print(
+        f"demo marketplace: {sum(tree.total_by_level.values())} categories, {sample.stores} stores, "
+        f"{sample.products} products, {sample.orders} orders in {path}\n"
+        f"sign in as {sample.operator_email}, shopper@demo.yinli or shoes@demo.yinli — password {DEMO_PASSWORD}"
+    )
+    _serve(settings, host, port)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks: settings, database, money, clock, errors, outbox, auth helpers."""

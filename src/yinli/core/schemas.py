@@ -1,0 +1,91 @@
+"""Pydantic building blocks shared by every domain's `schemas.py`.
+
+Input models forbid unknown fields; text fields refuse control characters (PostgreSQL cannot store NUL,
+and nobody means to type one); amounts are bounded ints of minor units.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from yinli.core.money import Money
+
+MAX_AMOUNT = 10_000_000_000  # ¥100,000,000.00: no single price or quantity-priced line is larger
+
+
+def _no_control_chars(value: str, allow_newlines: bool = False) -> str:
+    for ch in value:
+        if allow_newlines and ch in "\n\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise ValueError("must not contain control characters")
+    return value
+
+
+def _line(value: str) -> str:
+    return _no_control_chars(value)
+
+
+def _paragraphs(value: str) -> str:
+    return _no_control_chars(value, allow_newlines=True)
+
+
+def Line(max_length: int, min_length: int = 1) -> type[str]:
+    """A single line of text, stripped, `min_length..max_length` characters."""
+    return Annotated[  # type: ignore[return-value]
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_line),
+    ]
+
+
+def Paragraphs(max_length: int) -> type[str]:
+    return Annotated[  # type: ignore[return-value]
+        str, StringConstraints(max_length=max_length), AfterValidator(_paragraphs)
+    ]
+
+
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=1000, pattern=r"^https?://[^\s]+$"),
+    AfterValidator(_line),
+]
+# Strict: a JSON integer, never `true`, `39.0` or "3900" (lax parsing would turn `true` into 1 fen).
+Amount = Annotated[int, Strict(), Field(ge=0, le=MAX_AMOUNT, description="Minor units (fen).")]
+PositiveAmount = Annotated[int, Strict(), Field(ge=1, le=MAX_AMOUNT, description="Minor units (fen).")]
+IdInt = Annotated[int, Strict(), Field(ge=1, le=2**53)]
+
+
+class Input(BaseModel):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class MoneyOut(Output):
+    amount: int = Field(description="Minor units (fen).")
+    currency: str
+    formatted: str
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(amount=money.amount, currency=money.currency, formatted=money.format())
+
+    @classmethod
+    def fen(cls, amount: int, currency: str = "CNY") -> MoneyOut:
+        return cls.of(Money(amount, currency))
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end.")

@@ -1,0 +1,85 @@
+"""Process configuration, read from `YINLI_*` environment variables (and an optional `.env`).
+
+Platform *policy* that operators change at run time (0-yuan opening, new-merchant window) lives in the
+database (`merchants.models.PlatformPolicy`); the values here are only the defaults it starts from.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YINLI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Database, search indexes, models and run outputs.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: SQLite file <data_dir>/yinli.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    secret_key: str = Field("dev-only-secret-change-me", description="Signs web session cookies; set it in production.")
+    token_ttl_hours: int = Field(24 * 30, ge=1, description="Lifetime of API tokens and web sessions.")
+    session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+    default_new_merchant_days: int = Field(
+        30, ge=1, le=365, description="Initial platform policy: days a store counts as a new merchant."
+    )
+    default_zero_deposit_opening: bool = Field(
+        True, description="Initial platform policy: stores open without a deposit (0-yuan opening)."
+    )
+    default_store_deposit_fen: int = Field(
+        200_000, ge=0, description="Initial platform policy: deposit when 0-yuan opening is off (fen)."
+    )
+    payment_window_minutes: int = Field(15, ge=1, le=24 * 60, description="Stock is held this long for payment.")
+    auto_deliver_days: int = Field(10, ge=1, le=60, description="Shipped orders count as delivered after this.")
+    return_window_days: int = Field(7, ge=0, le=30, description="No-reason return window after delivery.")
+    auto_refund_max_fen: int = Field(
+        5000,
+        ge=0,
+        description="After-sale requests up to this amount are approved at once for shoppers in good standing.",
+    )
+    auto_refund_max_recent: int = Field(
+        2, ge=0, description="Good standing: at most this many refunds in the last 30 days."
+    )
+    default_fee_rate_bps: int = Field(
+        200, ge=0, le=10_000, description="Platform technical fee for categories without their own rate."
+    )
+    affiliate_platform_cut_bps: int = Field(
+        1000, ge=0, le=10_000, description="The platform's share of each creator commission (basis points)."
+    )
+    search_backend: Literal["tantivy", "postgres"] = Field(
+        "tantivy", description="Search index: tantivy (embedded, under <data_dir>/search) or postgres (main DB)."
+    )
+    jobs_interval_seconds: float = Field(
+        5.0, ge=0, description="How often background jobs run inside `yinli serve` (0: never)."
+    )
+    traffic_launch_quota: int = Field(
+        200, ge=1, le=1_000_000, description="Initial launch plan: quality impressions guaranteed per new merchant."
+    )
+    traffic_launch_days: int = Field(3, ge=1, le=30, description="Initial launch plan: days to deliver the quota in.")
+    traffic_half_life_hours: float = Field(
+        72.0, gt=0, le=24 * 365, description="Feed features: half-life of the decayed counters."
+    )
+    traffic_refresh_seconds: float = Field(
+        30.0, ge=0, description="Feed snapshot: rebuild the catalog arrays at most this often (background jobs)."
+    )
+    traffic_min_training_impressions: int = Field(
+        5000, ge=100, description="`yinli train ranker` refuses to train (heuristic stays) below this many."
+    )
+    sql_echo: bool = Field(False, description="Log every SQL statement.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'yinli.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,70 @@
+"""Background work: idempotent, safe to run concurrently with itself, run after commit.
+
+`run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
+tests call: expire unpaid orders, deliver and complete orders on schedule, finish payments stuck in
+processing, and bring store metrics up to date from the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from yinli.core.clock import Clock
+from yinli.core.db import Database
+from yinli.core.settings import Settings
+from yinli.orders import metrics
+from yinli.orders.service import JobReport, run_order_jobs
+from yinli.payments import service as payments
+from yinli.payments.gateway import PaymentGateway
+from yinli.search.service import run_jobs as search_jobs
+from yinli.traffic.service import run_jobs as traffic_jobs
+
+log = logging.getLogger("yinli.jobs")
+STUCK_PAYMENT_AFTER = timedelta(minutes=2)
+
+
+@dataclass
+class JobsReport:
+    orders: JobReport
+    payments_reconciled: int
+    metric_events: int
+    search_events: int = 0  # outbox events the search index (and search log) consumed
+    traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
+
+
+def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
+    with database.session() as session:
+        reconciled = payments.reconcile_processing(session, clock, gateway, STUCK_PAYMENT_AFTER)
+    with database.session() as session:
+        order_report = run_order_jobs(session, clock, settings)
+    with database.session() as session:
+        applied = metrics.refresh(session, clock)
+    searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
+    traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
+    return JobsReport(order_report, reconciled, applied, searched, traffic)
+
+
+class JobRunner:
+    """A daemon thread that calls `run_once` every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float, work: callable) -> None:  # type: ignore[valid-type]
+        self.interval, self.work = interval, work
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="yinli-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.work()
+            except Exception:  # a failed round is logged and retried next round; jobs are idempotent
+                log.exception("background jobs failed")

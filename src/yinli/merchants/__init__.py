@@ -1,0 +1,1 @@
+"""Stores: application, review, lifecycle, staff, profile, the new-merchant window, platform policy."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from yinli.core.schemas import Amount, IdInt, Input, Line, MoneyOut, Output, Paragraphs, Url
+
+
+class StoreApplyIn(Input):
+    name: Line(60)  # type: ignore[valid-type]
+    description: Paragraphs(2000) = ""  # type: ignore[valid-type]
+    logo_url: Url | None = None
+    contact_email: EmailStr | None = Field(None, max_length=254)
+    main_category_id: IdInt | None = None
+
+
+class StoreUpdateIn(Input):
+    name: Line(60) = None  # type: ignore[valid-type,assignment]
+    description: Paragraphs(2000) = None  # type: ignore[valid-type,assignment]
+    logo_url: Url | None = None
+    contact_email: EmailStr | None = Field(None, max_length=254)
+    main_category_id: IdInt | None = None
+    shipping_fee_fen: Amount = Field(None, description="Shipping charged per order, in fen.")  # type: ignore[assignment]
+    free_shipping_over_fen: Amount | None = Field(None, description="Goods total (fen) from which shipping is free.")
+
+
+class StoreReviewIn(Input):
+    decision: Literal["approve", "reject"]
+    note: Line(500) | None = None  # type: ignore[valid-type]
+
+
+class StoreReasonIn(Input):
+    reason: Line(500) | None = None  # type: ignore[valid-type]
+
+
+class StoreSuspendIn(Input):
+    reason: Line(500)  # type: ignore[valid-type]
+
+
+class StoreOut(Output):
+    id: int
+    name: str
+    description: str
+    logo_url: str | None
+    main_category_id: int | None
+    status: str
+    opened_at: datetime | None
+    first_listed_at: datetime | None
+    is_new_merchant: bool
+    new_merchant_until: datetime | None = Field(description="Null until the first listing starts the window.")
+    shipping_fee: MoneyOut
+    free_shipping_over: MoneyOut | None
+    # only for the store's own staff and operators (null for everyone else)
+    owner_user_id: int | None = None
+    contact_email: str | None = None
+    deposit_required: MoneyOut | None = None
+    applied_at: datetime | None = None
+    review_note: str | None = None
+    status_reason: str | None = None
+
+
+class StoresPage(Output):
+    items: list[StoreOut]
+    next_cursor: str | None
+
+
+class PolicyOut(Output):
+    zero_deposit_opening: bool = Field(description="0-yuan opening: new stores pay no deposit.")
+    store_deposit: MoneyOut = Field(description="Deposit asked when 0-yuan opening is off.")
+    new_merchant_days: int = Field(description="Days after its first listing that a store is a new merchant.")
+
+
+class PolicyIn(Input):
+    zero_deposit_opening: bool = None  # type: ignore[assignment]
+    store_deposit_fen: Amount = None  # type: ignore[assignment]
+    new_merchant_days: int = Field(None, ge=1, le=365)  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""Orders: the state machine, fulfilment, after-sales, reviews and complaints, store service metrics."""

@@ -1,0 +1,321 @@
+"""After-sales: refund only (before shipping) and return-and-refund (within the no-reason window).
+
+    requested ──approve──▶ refunded                      (refund only)
+    requested ──approve──▶ awaiting_return ──shopper ships──▶ return_shipped ──merchant receives──▶ refunded
+    requested ──reject (with a reason)──▶ rejected;  requested / awaiting_return ──shopper──▶ withdrawn
+
+Small requests from shoppers in good standing are approved at once (settings: auto_refund_max_fen,
+auto_refund_max_recent). Refunded units go back to stock; an order whose every line is refunded
+becomes `refunded`. Money moves through payments.do_refund (never more than was paid).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from yinli.core.auth import Actor, require_actor, require_store_manager
+from yinli.core.clock import Clock
+from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from yinli.core.outbox import emit
+from yinli.core.settings import Settings
+from yinli.inventory import service as inventory
+from yinli.orders import service as orders
+from yinli.orders.models import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
+from yinli.payments.gateway import PaymentGateway
+
+
+def get_after_sale(session: Session, actor: Actor | None, after_sale_id: int) -> AfterSale:
+    actor = require_actor(actor)
+    case = session.get(AfterSale, after_sale_id)
+    if case is None or not (actor.user_id == case.shopper_id or actor.manages_store(case.store_id)):
+        raise NotFound(f"no after-sale {after_sale_id}", field="after_sale_id")
+    return case
+
+
+def list_after_sales(
+    session: Session, actor: Actor | None, *, status: AfterSaleStatus | None, before_id: int | None, limit: int
+) -> list[AfterSale]:
+    actor = require_actor(actor)
+    query = select(AfterSale).order_by(AfterSale.id.desc()).limit(limit)
+    if not actor.is_operator:
+        if actor.store_id is not None:
+            query = query.where(AfterSale.store_id == actor.store_id)
+        else:
+            query = query.where(AfterSale.shopper_id == actor.user_id)
+    if status is not None:
+        query = query.where(AfterSale.status == status.value)
+    if before_id is not None:
+        query = query.where(AfterSale.id < before_id)
+    return list(session.scalars(query))
+
+
+def return_window_closes(order: Order, settings: Settings) -> datetime | None:
+    """When the no-reason return window of a delivered order closes (None before delivery)."""
+    return order.delivered_at + timedelta(days=settings.return_window_days) if order.delivered_at else None
+
+
+def after_sales_of_order(session: Session, actor: Actor | None, order_id: int) -> list[AfterSale]:
+    """Every after-sale of an order the actor may see (its shopper, the store's staff, operators), newest first."""
+    orders.get_order(session, actor, order_id)
+    return list(session.scalars(select(AfterSale).where(AfterSale.order_id == order_id).order_by(AfterSale.id.desc())))
+
+
+def _in_good_standing(session: Session, clock: Clock, settings: Settings, shopper_id: int) -> bool:
+    since = clock.now() - timedelta(days=30)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(AfterSale)
+        .where(
+            AfterSale.shopper_id == shopper_id,
+            AfterSale.status == AfterSaleStatus.REFUNDED,
+            AfterSale.created_at >= since,
+        )
+    )
+    return (recent or 0) < settings.auto_refund_max_recent
+
+
+def do_request(
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    gateway: PaymentGateway,
+    actor: Actor | None,
+    order_id: int,
+    *,
+    kind: AfterSaleKind,
+    reason: str,
+    lines: list[tuple[int, int]] | None,
+) -> AfterSale:
+    """The shopper asks for money back on some units (`lines`: order_line_id, quantity) or the whole order."""
+    order = orders.get_order(session, actor, order_id)
+    assert actor is not None
+    if actor.user_id != order.shopper_id:
+        raise Forbidden("only the shopper who bought can ask for a refund")
+    # Lock the order: concurrent requests, shipping and completion queue here, so the checks below see
+    # their outcome (one open case at a time; no refund-only on an order shipped meanwhile).
+    session.refresh(order, with_for_update=True)
+    now = clock.now()
+    if kind is AfterSaleKind.REFUND_ONLY and order.status != OrderStatus.PAID:
+        raise InvalidTransition("refund only is for paid orders not yet shipped; ask for a return", field="kind")
+    if kind is AfterSaleKind.RETURN_REFUND:
+        if order.status != OrderStatus.DELIVERED:
+            raise InvalidTransition("returns are for delivered orders", field="kind")
+        assert order.delivered_at is not None
+        if now > order.delivered_at + timedelta(days=settings.return_window_days):
+            raise InvalidTransition("the return window has closed", field="kind", code="return_window_closed")
+    open_case = session.scalar(
+        select(AfterSale.id).where(
+            AfterSale.order_id == order.id, AfterSale.status.in_([s.value for s in orders.OPEN_AFTER_SALE])
+        )
+    )
+    if open_case is not None:
+        raise Conflict(f"after-sale {open_case} for this order is still open", code="after_sale_open")
+    order_lines = {line.id: line for line in orders.lines_of(session, [order.id])[order.id]}
+    wanted = lines if lines is not None else [(i, ol.quantity - ol.refunded_quantity) for i, ol in order_lines.items()]
+    chosen: dict[int, int] = {}
+    for i, (line_id, quantity) in enumerate(wanted):
+        line = order_lines.get(line_id)
+        if line is None:
+            raise InvalidInput(f"order {order.id} has no line {line_id}", field=f"lines.{i}.order_line_id")
+        if kind is AfterSaleKind.RETURN_REFUND and not line.seven_day_returns:
+            raise Conflict(
+                f"'{line.title}' has no no-reason returns", field=f"lines.{i}.order_line_id", code="no_returns"
+            )
+        left = line.quantity - line.refunded_quantity - chosen.get(line_id, 0)
+        if quantity < 1 or quantity > left:
+            raise InvalidInput(f"between 1 and {left} units of this line can be refunded", field=f"lines.{i}.quantity")
+        chosen[line_id] = chosen.get(line_id, 0) + quantity
+    if not chosen:
+        raise Conflict("everything in this order has been refunded", code="nothing_to_refund")
+    priced = [
+        {"order_line_id": line_id, "quantity": q, "amount_fen": _line_amount(order_lines[line_id], q)}
+        for line_id, q in sorted(chosen.items())
+    ]
+    amount = sum(p["amount_fen"] for p in priced)
+    everything = (
+        all(chosen.get(i, 0) == line.quantity - line.refunded_quantity for i, line in order_lines.items())
+        and order.refunded_fen == 0
+    )
+    # Shipping comes back when the whole order is refunded before it was shipped.
+    shipping = order.shipping_fee_fen if kind is AfterSaleKind.REFUND_ONLY and everything else 0
+    case = AfterSale(
+        order_id=order.id,
+        store_id=order.store_id,
+        shopper_id=order.shopper_id,
+        kind=kind.value,
+        status=AfterSaleStatus.REQUESTED,
+        reason=reason,
+        lines=priced,
+        amount_fen=amount + shipping,
+        shipping_refund_fen=shipping,
+        auto_approved=False,
+        created_at=now,
+    )
+    session.add(case)
+    session.flush()
+    emit(
+        session,
+        clock,
+        "AfterSaleRequested",
+        "order",
+        order.id,
+        {"store_id": order.store_id, "after_sale_id": case.id, "kind": kind.value, "amount_fen": case.amount_fen},
+        actor_id=actor.user_id,
+    )
+    if case.amount_fen <= settings.auto_refund_max_fen and _in_good_standing(session, clock, settings, actor.user_id):
+        case.auto_approved = True
+        _approve(session, clock, gateway, case, None, "auto-approved: small amount, shopper in good standing")
+    return case
+
+
+def _line_amount(line: OrderLine, quantity: int) -> int:
+    """What `quantity` units of a line cost the shopper; the last units take any rounding remainder."""
+    if quantity == line.quantity - line.refunded_quantity:
+        return line.line_total_fen - line.refunded_fen
+    return line.unit_price_fen * quantity
+
+
+def _approve(
+    session: Session, clock: Clock, gateway: PaymentGateway, case: AfterSale, decided_by: int | None, note: str | None
+) -> None:
+    now = clock.now()
+    case.decided_by, case.decided_at, case.decision_note = decided_by, now, note
+    if case.kind == AfterSaleKind.REFUND_ONLY:
+        _refund(session, clock, gateway, case)
+    else:
+        _set_status(session, case, AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN)
+
+
+def _set_status(session: Session, case: AfterSale, current: AfterSaleStatus, to: AfterSaleStatus) -> None:
+    moved = session.execute(
+        update(AfterSale).where(AfterSale.id == case.id, AfterSale.status == current.value).values(status=to.value)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(case)
+        raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    session.refresh(case)
+
+
+def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: AfterSale) -> None:
+    from yinli.catalog import service as catalog
+    from yinli.payments import service as payments
+
+    current = AfterSaleStatus(case.status)
+    _set_status(session, case, current, AfterSaleStatus.REFUNDED)
+    order = session.get(Order, case.order_id, with_for_update=True, populate_existing=True)
+    assert order is not None
+    # Before any money moves (the gateway refund cannot be rolled back): the order must still be where
+    # this kind of refund applies, e.g. not shipped by a racing merchant since the request was made.
+    expected = OrderStatus.PAID if case.kind == AfterSaleKind.REFUND_ONLY else OrderStatus.DELIVERED
+    if order.status != expected:
+        raise InvalidTransition(f"the order is now {order.status}", field="status", code="order_moved")
+    payments.do_refund(session, clock, gateway, order, case.amount_fen, "after_sale", case.id)
+    now = clock.now()
+    restock: list[tuple[int, int]] = []
+    unsold: dict[int, int] = {}
+    for item in case.lines:
+        line = session.get(OrderLine, item["order_line_id"])
+        assert line is not None
+        session.execute(
+            update(OrderLine)
+            .where(OrderLine.id == line.id)
+            .values(
+                refunded_quantity=OrderLine.refunded_quantity + item["quantity"],
+                refunded_fen=OrderLine.refunded_fen + item["amount_fen"],
+            )
+        )
+        restock.append((line.sku_id, item["quantity"]))
+        unsold[line.product_id] = unsold.get(line.product_id, 0) - item["quantity"]
+    inventory.do_restock(session, restock, "return", case.id, now)
+    from yinli.content import affiliate  # content builds on orders; imported late
+
+    affiliate.on_lines_refunded(session, clock, [item["order_line_id"] for item in case.lines])
+    catalog.do_record_sales(session, unsold)
+    case.refunded_at = now
+    session.flush()
+    remaining = session.scalar(
+        select(func.sum(OrderLine.quantity - OrderLine.refunded_quantity)).where(OrderLine.order_id == order.id)
+    )
+    if not remaining:
+        orders.move(session, order, OrderStatus.REFUNDED)
+    emit(
+        session,
+        clock,
+        "AfterSaleRefunded",
+        "order",
+        order.id,
+        {"store_id": order.store_id, "after_sale_id": case.id, "amount_fen": case.amount_fen, "kind": case.kind},
+    )
+
+
+def do_decide(
+    session: Session,
+    clock: Clock,
+    gateway: PaymentGateway,
+    actor: Actor | None,
+    after_sale_id: int,
+    *,
+    approve: bool,
+    note: str | None,
+) -> AfterSale:
+    """The merchant (or an operator) approves or rejects; a rejection must say why."""
+    case = get_after_sale(session, actor, after_sale_id)
+    actor = require_store_manager(actor, case.store_id)
+    if case.status != AfterSaleStatus.REQUESTED:
+        raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    if approve:
+        _approve(session, clock, gateway, case, actor.user_id, note)
+    else:
+        if not note:
+            raise InvalidInput("say why the request is rejected", field="note")
+        _set_status(session, case, AfterSaleStatus.REQUESTED, AfterSaleStatus.REJECTED)
+        case.decided_by, case.decided_at, case.decision_note = actor.user_id, clock.now(), note
+    emit(
+        session,
+        clock,
+        "AfterSaleDecided",
+        "order",
+        case.order_id,
+        {"store_id": case.store_id, "after_sale_id": case.id, "approved": approve},
+        actor_id=actor.user_id,
+    )
+    session.flush()
+    return case
+
+
+def do_ship_return(
+    session: Session, clock: Clock, actor: Actor | None, after_sale_id: int, carrier: str, tracking_no: str
+) -> AfterSale:
+    case = get_after_sale(session, actor, after_sale_id)
+    assert actor is not None
+    if actor.user_id != case.shopper_id:
+        raise Forbidden("only the shopper sends the goods back")
+    _set_status(session, case, AfterSaleStatus.AWAITING_RETURN, AfterSaleStatus.RETURN_SHIPPED)
+    case.return_carrier, case.return_tracking_no = carrier, tracking_no
+    session.flush()
+    return case
+
+
+def do_receive_return(
+    session: Session, clock: Clock, gateway: PaymentGateway, actor: Actor | None, after_sale_id: int
+) -> AfterSale:
+    case = get_after_sale(session, actor, after_sale_id)
+    require_store_manager(actor, case.store_id)
+    if case.status != AfterSaleStatus.RETURN_SHIPPED:
+        raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    _refund(session, clock, gateway, case)
+    return case
+
+
+def do_withdraw(session: Session, clock: Clock, actor: Actor | None, after_sale_id: int) -> AfterSale:
+    case = get_after_sale(session, actor, after_sale_id)
+    assert actor is not None
+    if actor.user_id != case.shopper_id:
+        raise Forbidden("only the shopper withdraws their request")
+    if case.status not in (AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN):
+        raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    _set_status(session, case, AfterSaleStatus(case.status), AfterSaleStatus.WITHDRAWN)
+    return case

@@ -1,0 +1,253 @@
+"""The order state machine and fulfilment.
+
+    created ──pay──▶ paid ──ship──▶ shipped ──deliver──▶ delivered ──window over──▶ completed
+       │               │                                    │
+       └─cancel/expire─▶ cancelled     paid/delivered ──all lines refunded──▶ refunded
+
+Every move is a conditional update on the current status, so two racing moves cannot both win.
+Completion settles the merchant (payments.do_settle). After-sales live in `orders.aftersales`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from yinli.core.auth import Actor, Role, require_actor, require_store_manager
+from yinli.core.clock import Clock
+from yinli.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from yinli.core.outbox import emit
+from yinli.core.settings import Settings
+from yinli.inventory import service as inventory
+from yinli.orders.models import AfterSale, AfterSaleStatus, Order, OrderLine, OrderStatus
+
+OPEN_AFTER_SALE = (AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN, AfterSaleStatus.RETURN_SHIPPED)
+
+TRANSITIONS = {
+    (OrderStatus.CREATED, OrderStatus.PAID),
+    (OrderStatus.CREATED, OrderStatus.CANCELLED),
+    (OrderStatus.PAID, OrderStatus.SHIPPED),
+    (OrderStatus.PAID, OrderStatus.REFUNDED),
+    (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+    (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+    (OrderStatus.DELIVERED, OrderStatus.REFUNDED),
+}
+
+
+def move(session: Session, order: Order, to: OrderStatus, **values: object) -> None:
+    """Conditional state change; InvalidTransition (409) if the order is not where the move starts."""
+    current = OrderStatus(order.status)
+    if (current, to) not in TRANSITIONS:
+        raise InvalidTransition(f"an order cannot go from {current} to {to}", field="status")
+    moved = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == current.value).values(status=to.value, **values)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(order)
+        raise InvalidTransition(f"the order is now {order.status}", field="status")
+    session.refresh(order)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def can_see(actor: Actor, order: Order) -> bool:
+    return actor.user_id == order.shopper_id or actor.manages_store(order.store_id)
+
+
+def get_order(session: Session, actor: Actor | None, order_id: int) -> Order:
+    actor = require_actor(actor)
+    order = session.get(Order, order_id)
+    if order is None or not can_see(actor, order):
+        raise NotFound(f"no order {order_id}", field="order_id")
+    return order
+
+
+def lines_of(session: Session, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    out: dict[int, list[OrderLine]] = {i: [] for i in order_ids}
+    for line in session.scalars(select(OrderLine).where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id)):
+        out[line.order_id].append(line)
+    return out
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: OrderStatus | None = None
+    store_id: int | None = None
+
+
+def list_orders(
+    session: Session, actor: Actor | None, f: OrderFilter, *, before_id: int | None, limit: int
+) -> list[Order]:
+    """Newest first. Shoppers see their own; staff their store's; operators any (optionally by store)."""
+    actor = require_actor(actor)
+    query = select(Order).order_by(Order.id.desc()).limit(limit)
+    if actor.is_operator:
+        if f.store_id is not None:
+            query = query.where(Order.store_id == f.store_id)
+    elif actor.role is Role.MERCHANT:
+        if actor.store_id is None or (f.store_id is not None and f.store_id != actor.store_id):
+            raise Forbidden("staff see their own store's orders", field="store_id")
+        query = query.where(Order.store_id == actor.store_id)
+    else:
+        query = query.where(Order.shopper_id == actor.user_id)
+        if f.store_id is not None:
+            query = query.where(Order.store_id == f.store_id)
+    if f.status is not None:
+        query = query.where(Order.status == f.status.value)
+    if before_id is not None:
+        query = query.where(Order.id < before_id)
+    return list(session.scalars(query))
+
+
+# --- changing -----------------------------------------------------------------------------------------
+
+
+def do_cancel(session: Session, clock: Clock, order: Order, reason: str, actor_id: int | None = None) -> Order:
+    """Cancel an unpaid order and give its held stock back."""
+    now = clock.now()
+    move(session, order, OrderStatus.CANCELLED, cancelled_at=now, cancel_reason=reason)
+    inventory.do_release_order(session, order.id, now)
+    emit(
+        session,
+        clock,
+        "OrderCancelled",
+        "order",
+        order.id,
+        {"store_id": order.store_id, "reason": reason},
+        actor_id=actor_id,
+    )
+    return order
+
+
+def do_shopper_cancel(session: Session, clock: Clock, actor: Actor | None, order_id: int) -> Order:
+    order = get_order(session, actor, order_id)
+    assert actor is not None
+    if actor.user_id != order.shopper_id and not actor.is_operator:
+        raise Forbidden("only the shopper cancels an unpaid order")
+    # The order lock serialises this with the claim (which locks the payment, then its orders): once a
+    # charge is in flight its orders stay as they are until the gateway answers.
+    session.refresh(order, with_for_update=True)
+    if order.status == OrderStatus.CREATED and order.payment_id is not None:
+        from yinli.payments.models import Payment, PaymentStatus
+
+        if session.scalar(select(Payment.status).where(Payment.id == order.payment_id)) == PaymentStatus.PROCESSING:
+            raise Conflict("the payment for this order is being processed", code="payment_processing")
+    return do_cancel(session, clock, order, "cancelled by the shopper", actor.user_id)
+
+
+def do_ship(
+    session: Session, clock: Clock, actor: Actor | None, order_id: int, carrier: str, tracking_no: str
+) -> Order:
+    order = get_order(session, actor, order_id)
+    actor = require_store_manager(actor, order.store_id)
+    # Lock the order first: a refund request (which locks it too) either committed and is seen below,
+    # or waits and then finds the order shipped.
+    session.refresh(order, with_for_update=True)
+    if session.scalar(
+        select(exists().where(AfterSale.order_id == order.id, AfterSale.status.in_([s.value for s in OPEN_AFTER_SALE])))
+    ):
+        raise InvalidTransition("the shopper asked for a refund; handle it before shipping", code="after_sale_open")
+    now = clock.now()
+    move(session, order, OrderStatus.SHIPPED, shipped_at=now, carrier=carrier, tracking_no=tracking_no)
+    emit(
+        session,
+        clock,
+        "OrderShipped",
+        "order",
+        order.id,
+        {
+            "store_id": order.store_id,
+            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "shipped_at": now.isoformat(),
+        },
+        actor_id=actor.user_id,
+    )
+    return order
+
+
+def _deliver(session: Session, clock: Clock, order: Order, by: str, actor_id: int | None) -> Order:
+    now = clock.now()
+    move(session, order, OrderStatus.DELIVERED, delivered_at=now)
+    emit(
+        session,
+        clock,
+        "OrderDelivered",
+        "order",
+        order.id,
+        {
+            "store_id": order.store_id,
+            "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
+            "delivered_at": now.isoformat(),
+            "by": by,
+        },
+        actor_id=actor_id,
+    )
+    return order
+
+
+def do_confirm_delivery(session: Session, clock: Clock, actor: Actor | None, order_id: int) -> Order:
+    order = get_order(session, actor, order_id)
+    assert actor is not None
+    if actor.user_id != order.shopper_id:
+        raise Forbidden("only the shopper confirms receipt")
+    return _deliver(session, clock, order, "shopper", actor.user_id)
+
+
+def do_complete(session: Session, clock: Clock, settings: Settings, order: Order) -> Order:
+    """The after-sale window is over: complete and settle the merchant."""
+    from yinli.payments import service as payments
+
+    now = clock.now()
+    move(session, order, OrderStatus.COMPLETED, completed_at=now)
+    fee = payments.do_settle(session, clock, settings, order)
+    session.execute(update(Order).where(Order.id == order.id).values(fee_fen=fee))
+    session.refresh(order)
+    emit(session, clock, "OrderCompleted", "order", order.id, {"store_id": order.store_id, "fee_fen": fee})
+    return order
+
+
+# --- jobs -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobReport:
+    expired: int = 0
+    auto_delivered: int = 0
+    completed: int = 0
+
+
+def run_order_jobs(session: Session, clock: Clock, settings: Settings, limit: int = 500) -> JobReport:
+    """Expire unpaid orders, deliver long-shipped ones, complete those past the after-sale window.
+
+    Idempotent and safe to run concurrently with itself: each move is conditional.
+    """
+    now = clock.now()
+    report = JobReport()
+    for order_id in inventory.expired_order_ids(session, now, limit):
+        order = session.get(Order, order_id)
+        if order is not None and order.status == OrderStatus.CREATED:
+            do_cancel(session, clock, order, "not paid in time")
+            report.expired += 1
+        elif order is not None:  # paid or cancelled meanwhile: only the hold is left over
+            inventory.do_release_order(session, order_id, now)
+    shipped_before = now - timedelta(days=settings.auto_deliver_days)
+    for order in session.scalars(
+        select(Order).where(Order.status == OrderStatus.SHIPPED, Order.shipped_at <= shipped_before).limit(limit)
+    ).all():
+        _deliver(session, clock, order, "auto", None)
+        report.auto_delivered += 1
+    delivered_before = now - timedelta(days=settings.return_window_days)
+    open_case = exists().where(AfterSale.order_id == Order.id, AfterSale.status.in_([s.value for s in OPEN_AFTER_SALE]))
+    for order in session.scalars(
+        select(Order)
+        .where(Order.status == OrderStatus.DELIVERED, Order.delivered_at <= delivered_before, ~open_case)
+        .limit(limit)
+    ).all():
+        do_complete(session, clock, settings, order)
+        report.completed += 1
+    session.flush()
+    return report

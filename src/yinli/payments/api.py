@@ -1,0 +1,49 @@
+"""Paying, and the ledger (operators)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from yinli.api.deps import ActorDep, ClockDep, GatewayDep, ReadDB, id_path
+from yinli.checkout.api import payment_out
+from yinli.checkout.schemas import PayIn, PaymentOut
+from yinli.core.auth import Role, require_role
+from yinli.core.schemas import Output
+from yinli.payments import ledger, service
+
+router = APIRouter(tags=["payments"])
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut, summary="A payment and its orders")
+def get_payment(db: ReadDB, actor: ActorDep, payment_id: int = id_path()) -> PaymentOut:
+    return payment_out(db, service.get_payment(db, actor, payment_id))
+
+
+@router.post(
+    "/payments/{payment_id}/pay",
+    response_model=PaymentOut,
+    summary="Pay (once): 402 if declined; a pending answer completes by the gateway's callback",
+)
+def pay(
+    body: PayIn,
+    request: Request,
+    clock: ClockDep,
+    gateway: GatewayDep,
+    actor: ActorDep,
+    payment_id: int = id_path(),
+) -> PaymentOut:
+    database = request.app.state.db
+    service.pay(database, clock, gateway, actor, payment_id, body.method)
+    with database.read_sessions() as session:
+        return payment_out(session, service.get_payment(session, actor, payment_id))
+
+
+class LedgerOut(Output):
+    balances: dict[str, int]
+    unbalanced_transactions: list[int]
+
+
+@router.get("/ledger/balances", response_model=LedgerOut, summary="Every ledger account's balance (operators)")
+def ledger_balances(db: ReadDB, actor: ActorDep) -> LedgerOut:
+    require_role(actor, Role.OPERATOR)
+    return LedgerOut(balances=ledger.balances(db), unbalanced_transactions=ledger.unbalanced_transactions(db))

@@ -1,0 +1,126 @@
+"""Double-entry ledger: every movement of money is a journal transaction whose entries sum to zero.
+
+Accounts (debit-positive amounts; a liability or revenue account normally has a negative balance):
+- `gateway_cash`            money held at the payment provider (asset)
+- `escrow`                  shoppers' payments held for orders until settlement (liability)
+- `merchant_payable:<id>`   owed to a store after settlement (liability)
+- `platform_fee_revenue`    technical fees earned (revenue)
+- `platform_subsidy`        what the platform paid towards shoppers' prices (expense)
+
+Flows: payment (gateway_cash ← escrow), refund (escrow → gateway_cash), settlement (escrow → merchant
+payable + fee revenue). Balances are always derived by summing entries; nothing stores a balance.
+Entries and transactions are append-only (ORM hook here, triggers in migration 0002).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from yinli.payments.models import JournalEntry, JournalTransaction, LedgerAccount
+
+GATEWAY_CASH = "gateway_cash"
+ESCROW = "escrow"
+FEE_REVENUE = "platform_fee_revenue"
+SUBSIDY = "platform_subsidy"
+
+
+def merchant_payable(store_id: int) -> str:
+    return f"merchant_payable:{store_id}"
+
+
+class Unbalanced(ValueError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_rewrites(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, JournalEntry | JournalTransaction) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("the ledger is append-only")
+
+
+def _account_id(session: Session, code: str, currency: str) -> int:
+    account_id = session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == code))
+    if account_id is not None:
+        return account_id
+    try:
+        with session.begin_nested():
+            account = LedgerAccount(code=code, currency=currency)
+            session.add(account)
+            session.flush()
+            return account.id
+    except IntegrityError:  # created concurrently: use that one
+        return session.scalars(select(LedgerAccount.id).where(LedgerAccount.code == code)).one()
+
+
+def post(
+    session: Session,
+    *,
+    kind: str,
+    ref: str,
+    entries: list[tuple[str, int]],
+    at: datetime,
+    currency: str = "CNY",
+    memo: str = "",
+) -> JournalTransaction | None:
+    """Book one balanced transaction. Returns None (and books nothing) if (kind, ref) was booked before.
+
+    Zero amounts are dropped; the rest must sum to exactly zero or nothing is written.
+    """
+    lines = [(code, amount) for code, amount in entries if amount != 0]
+    if sum(amount for _, amount in lines) != 0:
+        raise Unbalanced(f"{kind} {ref}: entries sum to {sum(a for _, a in lines)}, not 0")
+    if session.scalar(
+        select(JournalTransaction.id).where(JournalTransaction.kind == kind, JournalTransaction.ref == ref)
+    ):
+        return None
+    txn = JournalTransaction(kind=kind, ref=ref, memo=memo, occurred_at=at)
+    session.add(txn)
+    session.flush()
+    for code, amount in lines:
+        session.add(
+            JournalEntry(
+                transaction_id=txn.id,
+                account_id=_account_id(session, code, currency),
+                amount_fen=amount,
+                currency=currency,
+            )
+        )
+    session.flush()
+    return txn
+
+
+def balance(session: Session, code: str) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(JournalEntry.amount_fen), 0))
+            .join(LedgerAccount, LedgerAccount.id == JournalEntry.account_id)
+            .where(LedgerAccount.code == code)
+        )
+        or 0
+    )
+
+
+def balances(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(LedgerAccount.code, func.sum(JournalEntry.amount_fen))
+        .join(JournalEntry, JournalEntry.account_id == LedgerAccount.id)
+        .group_by(LedgerAccount.code)
+    ).all()
+    return {code: int(total) for code, total in rows}
+
+
+def unbalanced_transactions(session: Session) -> list[int]:
+    """Ids of journal transactions whose entries do not sum to zero (always empty unless a bug)."""
+    return list(
+        session.scalars(
+            select(JournalEntry.transaction_id)
+            .group_by(JournalEntry.transaction_id)
+            .having(func.sum(JournalEntry.amount_fen) != 0)
+        )
+    )

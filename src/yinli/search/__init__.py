@@ -1,0 +1,1 @@
+"""Search: people find goods (see docs/architecture.md, "Search")."""

@@ -1,0 +1,1 @@
+"""Search backends: the protocol (base) and its tantivy and PostgreSQL implementations."""

@@ -1,0 +1,342 @@
+"""The embedded backend: a tantivy index under `<YINLI_DATA_DIR>/search/tantivy`.
+
+Layout: one directory per generation (`g-000001`, ...) and a `CURRENT` file naming the live one. A
+rebuild writes a new generation beside the live one and switches `CURRENT` atomically when it is complete,
+so searches never see a half-built index, and a process that finds `CURRENT` changed reopens. Each
+generation keeps the outbox position it reflects in `position.json`, written after its commit: the index
+lives outside the database, so the position must live with the index (a crash between the commit and
+that write replays a few events; re-indexing a product is idempotent).
+
+Fields are pre-tokenised by `search.text` and joined by spaces into whitespace-tokenised fields indexed
+without positions or frequencies (the text score is built from constant-score clauses, see base.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+from sqlalchemy.orm import Session
+from tantivy import FieldType, Occur, Order, Query
+
+from yinli.core.clock import Clock
+from yinli.search.backends.base import (
+    FIELD_WEIGHTS,
+    FIELDS,
+    PRICE_BUCKETS,
+    Facets,
+    Filters,
+    LexicalQuery,
+    Match,
+    Retrieval,
+    Sort,
+)
+from yinli.search.documents import SearchDoc
+from yinli.search.text import FUZZY, Concept, typo_distance
+
+LOW_BITS = 24  # sort keys: value << 24 | low 24 bits of the product id, so ties order by product id
+LOW_MASK = (1 << LOW_BITS) - 1
+SORT_FIELDS = {
+    Sort.SALES: ("sales_key", Order.Desc),
+    Sort.PRICE_ASC: ("price_key", Order.Asc),
+    Sort.PRICE_DESC: ("price_key", Order.Desc),
+    Sort.NEWEST: ("new_key", Order.Desc),
+}
+WRITER_HEAP = 50_000_000
+REBUILD_HEAP = 400_000_000
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in FIELDS:
+        sb.add_text_field(name, stored=False, tokenizer_name="whitespace", index_option="basic")
+    for name in ("pid", "store_id", "brand_id", "cat1", "cat2", "cat3", "price"):
+        sb.add_unsigned_field(name, indexed=True, fast=True)
+    for name in ("price_key", "sales_key", "new_key"):
+        sb.add_unsigned_field(name, fast=True)
+    for name in ("in_stock", "pay_later", "price_protection"):
+        sb.add_boolean_field(name, indexed=True, fast=True)
+    sb.add_float_field("weight", fast=True)
+    return sb.build()
+
+
+def to_document(d: SearchDoc) -> tantivy.Document:
+    doc = tantivy.Document()
+    for name in FIELDS:
+        terms = getattr(d, name)
+        if terms:
+            doc.add_text(name, " ".join(terms))
+    low = d.product_id & LOW_MASK
+    doc.add_unsigned("pid", d.product_id)
+    doc.add_unsigned("store_id", d.store_id)
+    doc.add_unsigned("brand_id", d.brand_id or 0)
+    doc.add_unsigned("cat1", d.cat1)
+    doc.add_unsigned("cat2", d.cat2)
+    doc.add_unsigned("cat3", d.cat3)
+    doc.add_unsigned("price", d.price_fen)
+    doc.add_unsigned("price_key", (d.price_fen << LOW_BITS) | low)
+    doc.add_unsigned("sales_key", (d.sales_count << LOW_BITS) | low)
+    doc.add_unsigned("new_key", (d.listed_seconds << LOW_BITS) | low)
+    doc.add_boolean("in_stock", d.in_stock)
+    doc.add_boolean("pay_later", d.pay_later)
+    doc.add_boolean("price_protection", d.price_protection)
+    doc.add_float("weight", d.weight)
+    return doc
+
+
+class QueryBuilder:
+    """Turns concepts and filters into tantivy queries (no query parser: user text never reaches one)."""
+
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+
+    def concept(self, concept: Concept, typo: bool) -> Query:
+        distance = typo_distance(concept.text) if typo and concept.latin else 0
+        clauses = []
+        for name in FIELDS:
+            field_weight = FIELD_WEIGHTS[name]
+            # one term query per alternative: a term-set query walks the whole term dictionary (~1 ms)
+            for alt in concept.alternatives:
+                term_query = Query.term_query(self.schema, name, alt.term)
+                clauses.append(Query.const_score_query(term_query, alt.weight * field_weight))
+            if distance:
+                fuzzy = Query.fuzzy_term_query(self.schema, name, concept.text, distance, True)
+                clauses.append(Query.const_score_query(fuzzy, FUZZY * field_weight))
+        return Query.disjunction_max_query(clauses)
+
+    def filters(self, f: Filters) -> list[Query]:
+        s = self.schema
+        out = []
+        if f.category_id is not None:
+            out.append(Query.term_query(s, f"cat{f.category_level or 3}", f.category_id))
+        if f.store_id is not None:
+            out.append(Query.term_query(s, "store_id", f.store_id))
+        if f.brand_id is not None:
+            out.append(Query.term_query(s, "brand_id", f.brand_id))
+        if f.min_price is not None or f.max_price is not None:
+            out.append(Query.range_query(s, "price", FieldType.Unsigned, f.min_price or 0, f.max_price))
+        for name in ("in_stock", "pay_later", "price_protection"):
+            value = getattr(f, name)
+            if value is not None:
+                out.append(Query.term_query(s, name, value))
+        return out
+
+    def build(self, query: LexicalQuery, filters: Filters) -> Query:
+        if query.browse:
+            base = Query.const_score_query(Query.all_query(), 1.0)
+        else:
+            typo = query.match is Match.TYPO
+            if query.match is Match.PARTIAL:
+                clauses = [(Occur.Should, self.concept(c, False)) for c in query.concepts]
+                base = Query.boolean_query(clauses, minimum_number_should_match=query.partial_minimum)
+            else:
+                base = Query.boolean_query([(Occur.Must, self.concept(c, typo)) for c in query.concepts])
+        extra = self.filters(filters)
+        if not extra:
+            return base
+        clauses = [(Occur.Must, base)] + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in extra]
+        return Query.boolean_query(clauses)
+
+
+class TantivyBackend:
+    in_database = False
+    name = "tantivy"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.schema = build_schema()
+        self.queries = QueryBuilder(self.schema)
+        self._lock = threading.RLock()
+        self._writer: Any = None
+        self._generation = ""
+        self._index: tantivy.Index | None = None
+        self._searcher: tantivy.Searcher | None = None
+        self._open()
+
+    # --- generations ----------------------------------------------------------------------------------
+
+    def _current(self) -> str:
+        try:
+            return (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    def _open(self) -> None:
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            generation = self._current()
+            if not generation or not (self.root / generation).is_dir():
+                generation = self._new_generation()
+                self._point_to(generation)
+            if generation != self._generation:
+                self._drop_writer()
+                self._index = tantivy.Index(self.schema, path=str(self.root / generation))
+                self._generation = generation
+                self._index.reload()
+                self._searcher = self._index.searcher()
+
+    def _new_generation(self) -> str:
+        existing = [int(p.name[2:]) for p in self.root.glob("g-*") if p.name[2:].isdigit()]
+        name = f"g-{max(existing, default=0) + 1:06d}"
+        (self.root / name).mkdir()
+        return name
+
+    def _point_to(self, generation: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _follow(self) -> None:
+        """Another process (`yinli search reindex`) may have switched generations."""
+        if self._current() != self._generation:
+            self._open()
+
+    @property
+    def index(self) -> tantivy.Index:
+        assert self._index is not None
+        return self._index
+
+    def searcher(self) -> tantivy.Searcher:
+        with self._lock:
+            assert self._searcher is not None
+            return self._searcher
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def retrieve(
+        self, session: Session | None, query: LexicalQuery, filters: Filters, sort: Sort, limit: int
+    ) -> Retrieval:
+        searcher = self.searcher()
+        q = self.queries.build(query, filters)
+        if sort is Sort.RELEVANCE:
+            result = searcher.search(q, limit=limit, count=True, weight_by_field="weight")
+        else:
+            key, order = SORT_FIELDS[sort]
+            result = searcher.search(q, limit=limit, count=True, order_by_field=key, order=order)
+        addresses = [address for _, address in result.hits]
+        if not addresses:
+            return Retrieval(np.zeros(0, np.int64), np.zeros(0), int(result.count or 0))
+        pids = np.asarray(searcher.fast_field_values("pid", addresses), dtype=np.int64)
+        if sort is Sort.RELEVANCE and not query.browse:
+            weights = np.asarray(searcher.fast_field_values("weight", addresses), dtype=np.float64)
+            scores = np.asarray([score for score, _ in result.hits], dtype=np.float64)
+            text = np.round(scores / np.log2(2.0 + weights), 4)  # undo the prior: f32 noise below 1e-4
+        elif sort is Sort.RELEVANCE:
+            text = np.zeros(len(pids))
+        else:
+            text = np.full(len(pids), math.nan)
+        return Retrieval(pids, text, int(result.count or 0))
+
+    def facets(self, session: Session | None, query: LexicalQuery, filters: Filters) -> Facets:
+        ranges = [
+            {"from": lo, "to": hi} if hi else {"from": lo}
+            for lo, hi in zip(PRICE_BUCKETS, (*PRICE_BUCKETS[1:], None), strict=True)
+        ]
+        spec = {
+            "cat3": {"terms": {"field": "cat3", "size": 20}},
+            "store": {"terms": {"field": "store_id", "size": 10}},
+            "price": {"range": {"field": "price", "ranges": ranges}},
+            **{flag: {"terms": {"field": flag}} for flag in ("in_stock", "pay_later", "price_protection")},
+        }
+        result = self.searcher().aggregate(self.queries.build(query, filters), spec)
+
+        def terms(name: str) -> list[tuple[int, int]]:
+            buckets = result.get(name, {}).get("buckets", [])
+            return sorted(((int(b["key"]), int(b["doc_count"])) for b in buckets), key=lambda kv: (-kv[1], kv[0]))
+
+        prices = []
+        for bucket, (lo, hi) in zip(
+            result["price"]["buckets"], zip(PRICE_BUCKETS, (*PRICE_BUCKETS[1:], None), strict=True), strict=True
+        ):
+            prices.append((lo, hi, int(bucket["doc_count"])))
+        flags = {
+            flag: sum(int(b["doc_count"]) for b in result[flag]["buckets"] if int(b["key"]) == 1)
+            for flag in ("in_stock", "pay_later", "price_protection")
+        }
+        return Facets(terms("cat3"), terms("store"), prices, flags)
+
+    def count(self, session: Session | None) -> int:
+        return int(self.searcher().num_docs)
+
+    def position(self, session: Session | None) -> int:
+        with self._lock:
+            self._follow()
+            try:
+                data = json.loads((self.root / self._generation / "position.json").read_text())
+                return int(data["position"])
+            except (FileNotFoundError, ValueError, KeyError):
+                return 0
+
+    # --- writing --------------------------------------------------------------------------------------
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    def apply(self, session: Session | None, docs: list[SearchDoc], deleted: list[int]) -> None:
+        with self._lock:
+            self._follow()
+            if self._writer is None:
+                self._writer = self.index.writer(WRITER_HEAP, 1)
+            stale = sorted({*deleted, *(d.product_id for d in docs)})
+            if stale:  # by query: deleting by an integer term does not reach u64 fields in this binding
+                self._writer.delete_documents_by_query(Query.term_set_query(self.schema, "pid", stale))
+            for d in docs:
+                self._writer.add_document(to_document(d))
+
+    def commit(self, session: Session | None, clock: Clock, position: int) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.commit()
+                self._writer.wait_merging_threads()  # also releases the index's writer lock
+                self._writer = None
+            _write_position(self.root / self._generation, position)
+            self.index.reload()
+            self._searcher = self.index.searcher()
+
+    def rebuild(self, session: Session | None) -> TantivyRebuild:
+        return TantivyRebuild(self)
+
+    def _switch(self, generation: str) -> None:
+        with self._lock:
+            self._point_to(generation)
+            self._open()
+            for old in self.root.glob("g-*"):
+                if old.name != generation:
+                    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_position(directory: Path, position: int) -> None:
+    tmp = directory / "position.json.tmp"
+    tmp.write_text(json.dumps({"position": position}))
+    os.replace(tmp, directory / "position.json")
+
+
+class TantivyRebuild:
+    """Writes a new generation; `finish` makes it the live one."""
+
+    def __init__(self, backend: TantivyBackend) -> None:
+        self.backend = backend
+        with backend._lock:
+            self.generation = backend._new_generation()
+        self.index = tantivy.Index(backend.schema, path=str(backend.root / self.generation))
+        self.writer = self.index.writer(REBUILD_HEAP, 0)
+
+    def add(self, docs: list[SearchDoc]) -> None:
+        for d in docs:
+            self.writer.add_document(to_document(d))
+
+    def finish(self, clock: Clock, position: int) -> None:
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        _write_position(self.backend.root / self.generation, position)
+        self.backend._switch(self.generation)

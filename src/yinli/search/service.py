@@ -1,0 +1,350 @@
+"""Search: the engine that answers queries (analyse → lexical candidates → re-rank → page and facets) and
+keeps its backend in step with the catalog (the outbox consumer and the rebuild).
+
+One `SearchEngine` per process and database (`engine_for`): the API and the background jobs share it, so
+the index, the tokeniser's dictionary and the ranking features move together.
+
+Matching falls back in steps, so a query finds something whenever it reasonably can:
+every word (`all`) → every word with Latin typos tolerated (`typo`) → any word (`partial`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yinli.catalog.models import Brand, Product, Sku
+from yinli.core.clock import Clock
+from yinli.core.db import Database
+from yinli.core.errors import InvalidInput
+from yinli.core.outbox import read_after
+from yinli.core.settings import Settings
+from yinli.orders.models import OrderLine
+from yinli.search import documents
+from yinli.search.backends.base import CANDIDATES, Facets, Filters, LexicalQuery, Match, SearchBackend, Sort
+from yinli.search.documents import CategoryIndex
+from yinli.search.ranking import DAY, FeatureStore, Ranked, explain
+from yinli.search.text import EXACT, Analyzer, Concept, normalize
+
+PRODUCT_EVENTS = {"ProductCreated", "ProductChanged", "ProductListed", "ProductDelisted", "SkuAdded"}
+STORE_EVENTS = {"StoreActive", "StoreSuspended", "StoreClosed", "StoreRejected"}
+STOCK_EVENTS = {"StockDepleted", "StockRestored"}
+SALES_EVENTS = {"OrderPaid", "AfterSaleRefunded"}
+EVENTS = sorted(PRODUCT_EVENTS | STORE_EVENTS | STOCK_EVENTS | SALES_EVENTS | {"PriceChanged"})
+EVENT_BATCH = 500
+MAX_BATCHES_PER_SYNC = 40  # bound one round's work; the next round continues
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    filters: Filters = field(default_factory=Filters)
+    sort: Sort = Sort.RELEVANCE
+    offset: int = 0
+    limit: int = 20
+    explain: bool = False
+    facets: bool = True
+
+
+@dataclass
+class Hit:
+    product_id: int
+    score: float
+    explain: dict[str, dict[str, float]] | None = None
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    normalized: str
+    match: Match | None  # how the words matched; None for an empty query (browse) or no words at all
+    intent: list[int]  # categories the query names
+    facets: Facets | None
+    next_offset: int | None
+    took_us: int = 0
+    backend: str = ""
+
+
+class SearchEngine:
+    def __init__(self, backend: SearchBackend | Callable[[], SearchBackend], settings: Settings, clock: Clock) -> None:
+        # Built on first use: most processes (and tests) that create an app never search.
+        self._backend = backend if not callable(backend) else None
+        self._make_backend = backend if callable(backend) else None
+        self._analyzer: Analyzer | None = None
+        self.settings, self.clock = settings, clock
+        self.categories = CategoryIndex([])
+        self.features = FeatureStore()
+        self._ready = False
+        self._sync_lock = threading.Lock()  # one consumer round at a time per process
+        self._ready_lock = threading.Lock()
+
+    @property
+    def backend(self) -> SearchBackend:
+        if self._backend is None:
+            assert self._make_backend is not None
+            self._backend = self._make_backend()
+        return self._backend
+
+    @property
+    def analyzer(self) -> Analyzer:
+        if self._analyzer is None:
+            self._analyzer = Analyzer()
+        return self._analyzer
+
+    # --- catalog knowledge ----------------------------------------------------------------------------
+
+    def ensure_ready(self, session: Session) -> None:
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            self.categories = CategoryIndex.load(session)
+            self.analyzer.add_words(self._catalog_words(session))
+            self.features.load(session, self.settings, self.categories)
+            self._ready = True
+
+    def _catalog_words(self, session: Session) -> list[str]:
+        return [*self.categories.words(), *session.scalars(select(Brand.name))]
+
+    def _learn_words(self, session: Session) -> list[int]:
+        """Teach the tokeniser new brand and category names; products that mention one need re-indexing
+        (their text would now be cut differently), so their ids are returned."""
+        tree = CategoryIndex.load(session)
+        if len(tree.nodes) != len(self.categories.nodes):
+            self.categories = tree
+        added = self.analyzer.add_words(self._catalog_words(session))
+        return documents.products_mentioning(session, added)
+
+    # --- answering ------------------------------------------------------------------------------------
+
+    def resolve_filters(self, filters: Filters) -> Filters:
+        if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
+            raise InvalidInput("min_price is above max_price", field="min_price")
+        if filters.category_id is None:
+            return filters
+        node = self.categories.nodes.get(filters.category_id)
+        if node is None:
+            raise InvalidInput(f"no category {filters.category_id}", field="category_id")
+        return Filters(**{**filters.__dict__, "category_level": node.level})
+
+    def intent(self, concepts: list[Concept]) -> frozenset[int]:
+        found: set[int] = set()
+        for concept in concepts:
+            for term in concept.terms:
+                found.update(self.categories.by_name.get(term, ()))
+        return frozenset(found)
+
+    def search(self, session: Session | None, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        if session is not None:
+            self.ensure_ready(session)
+        if not 0 <= request.offset <= CANDIDATES or not 1 <= request.limit <= MAX_LIMIT:
+            raise InvalidInput("offset or limit out of range", field="limit")
+        filters = self.resolve_filters(request.filters)
+        normalized = normalize(request.q)[:256]
+        concepts = self.analyzer.concepts(request.q)
+        if normalized and not concepts:  # words we cannot search for (emoji, punctuation): nothing matches
+            return SearchResult([], 0, normalized, None, [], None, None, self._took(started), self.backend.name)
+        relevance = request.sort is Sort.RELEVANCE
+        window = CANDIDATES if relevance else request.offset + request.limit + 1
+        lexical = LexicalQuery(tuple(concepts))
+        retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
+        if not lexical.browse:
+            for fallback in (Match.TYPO, Match.PARTIAL):
+                if retrieval.total:
+                    break
+                if fallback is Match.TYPO and not any(c.latin for c in concepts):
+                    continue
+                if fallback is Match.PARTIAL and len(concepts) < 2:
+                    continue
+                lexical = LexicalQuery(tuple(concepts), fallback)
+                retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
+        intent = self.intent(concepts)
+        best = sum(EXACT for _ in concepts) or 1.0  # every word exactly in the title
+        ranked = self.features.rank(
+            retrieval.product_ids,
+            retrieval.text_scores / best,
+            intent,
+            self.clock.now().timestamp() / DAY,
+            reorder=relevance,
+        )
+        hits = self._page(ranked, request)
+        end = request.offset + len(hits)
+        more = end < len(ranked.product_ids) and end < CANDIDATES
+        facets = self.backend.facets(session, lexical, filters) if request.facets and retrieval.total else None
+        return SearchResult(
+            hits=hits,
+            total=retrieval.total,
+            normalized=normalized,
+            match=None if lexical.browse else lexical.match,
+            intent=sorted(intent),
+            facets=facets,
+            next_offset=end if more else None,
+            took_us=self._took(started),
+            backend=self.backend.name,
+        )
+
+    def _page(self, ranked: Ranked, request: SearchRequest) -> list[Hit]:
+        hits = []
+        for i in range(request.offset, min(request.offset + request.limit, len(ranked.product_ids))):
+            hits.append(
+                Hit(
+                    int(ranked.product_ids[i]),
+                    float(ranked.scores[i]),
+                    explain(ranked, i) if request.explain else None,
+                )
+            )
+        return hits
+
+    @staticmethod
+    def _took(started: float) -> int:
+        return int((time.perf_counter() - started) * 1e6)
+
+    # --- keeping up with the catalog -------------------------------------------------------------------
+
+    def _dirty_products(self, session: Session, events: list[Any]) -> set[int]:
+        """Products whose document may have changed because of these events."""
+        products: set[int] = set()
+        stores: set[int] = set()
+        skus: set[int] = set()
+        orders: set[int] = set()
+        for event in events:
+            payload = event.payload or {}
+            if event.type in PRODUCT_EVENTS:
+                products.add(int(event.aggregate_id))
+            elif event.type == "PriceChanged":
+                products.add(int(payload["product_id"]))
+            elif event.type in STORE_EVENTS:
+                stores.add(int(event.aggregate_id))
+            elif event.type in STOCK_EVENTS:
+                skus.add(int(event.aggregate_id))
+            elif event.type == "OrderPaid":
+                products.update(int(line["product_id"]) for line in payload.get("lines", []))
+            elif event.type == "AfterSaleRefunded":
+                orders.add(int(event.aggregate_id))
+        if stores:
+            products.update(session.scalars(select(Product.id).where(Product.store_id.in_(stores))))
+        if skus:
+            products.update(session.scalars(select(Sku.product_id).where(Sku.id.in_(skus))))
+        if orders:
+            products.update(session.scalars(select(OrderLine.product_id).where(OrderLine.order_id.in_(orders))))
+        return products
+
+    def _reindex(self, session: Session, product_ids: set[int]) -> int:
+        ids = sorted(product_ids)
+        for start in range(0, len(ids), 2000):
+            docs, gone = documents.build_documents(session, self.analyzer, self.categories, ids[start : start + 2000])
+            self.backend.apply(session, docs, gone)
+            self.features.upsert(docs)
+            self.features.remove(gone)
+        return len(ids)
+
+    @contextmanager
+    def _session(self, database: Database) -> Iterator[Session]:
+        """A write transaction when the index lives in the database; else a read-only one, so indexing
+        into tantivy never holds SQLite's write lock."""
+        if self.backend.in_database:
+            with database.session() as session:
+                yield session
+        else:
+            with database.read_sessions() as session, session.begin():
+                yield session
+
+    def sync(self, database: Database) -> int:
+        """Apply new outbox events to the index (one bounded round); returns how many were applied.
+
+        Idempotent and safe to run concurrently with itself: a product is re-indexed from the database as
+        it is now, so applying an event twice, or late, gives the same document.
+        """
+        with self._sync_lock, self._session(database) as session:
+            self.ensure_ready(session)
+            position = start = self.backend.position(session)
+            dirty = set(self._learn_words(session))
+            applied = 0
+            for _ in range(MAX_BATCHES_PER_SYNC):
+                batch = read_after(session, position, clock=self.clock, limit=EVENT_BATCH, types=EVENTS)
+                dirty |= self._dirty_products(session, batch.events)
+                applied += len(batch.events)
+                if batch.cursor == position:
+                    break
+                position = batch.cursor
+            if dirty:
+                self._reindex(session, dirty)
+            if dirty or position != start:
+                self.backend.commit(session, self.clock, position)
+            self.features.refresh(session, self.settings)
+            return applied
+
+    def rebuild(self, database: Database, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild the index from the database; searches switch to it when it is complete."""
+        with self._sync_lock, self._session(database) as session:
+            self.categories = CategoryIndex.load(session)
+            self._analyzer = Analyzer(self._catalog_words(session))
+            position = self.backend.position(session)
+            while (batch := read_after(session, position, clock=self.clock, limit=5000, types=[])).cursor != position:
+                position = batch.cursor  # everything up to here is in the catalog we are about to read
+            total = documents.count_searchable(session)
+            writer = self.backend.rebuild(session)
+            done = 0
+            if not self._ready:
+                self.features.refresh(session, self.settings)
+            self.features.forget_products()
+            for ids in documents.iter_searchable_ids(session):
+                docs, _ = documents.build_documents(session, self.analyzer, self.categories, ids)
+                writer.add(docs)
+                self.features.upsert(docs, medians=False)
+                done += len(docs)
+                if progress:
+                    progress(done, total)
+            writer.finish(self.clock, position)
+            self.features.recompute_medians()
+            self._ready = True
+            return done
+
+
+# --- one engine per process and database -----------------------------------------------------------------
+
+_engines: weakref.WeakKeyDictionary[Database, dict[tuple[str, str], SearchEngine]] = weakref.WeakKeyDictionary()
+_engines_lock = threading.Lock()
+
+
+def make_backend(settings: Settings, database: Database) -> SearchBackend:
+    if settings.search_backend == "postgres":
+        if database.is_sqlite:
+            raise ValueError("YINLI_SEARCH_BACKEND=postgres needs YINLI_DATABASE_URL to be PostgreSQL")
+        from yinli.search.backends.postgres import PostgresBackend
+
+        return PostgresBackend()
+    from yinli.search.backends.tantivy_backend import TantivyBackend
+
+    return TantivyBackend(settings.data_dir / "search" / "tantivy")
+
+
+def engine_for(settings: Settings, database: Database, clock: Clock) -> SearchEngine:
+    """The process's engine for this database and configuration (created on first use)."""
+    key = (settings.search_backend, str(settings.data_dir.resolve()))
+    with _engines_lock:
+        engines = _engines.setdefault(database, {})
+        if key not in engines:
+            engines[key] = SearchEngine(lambda: make_backend(settings, database), settings, clock)
+        return engines[key]
+
+
+def run_jobs(database: Database, clock: Clock, settings: Settings) -> int:
+    """Background work for search: bring the index up to date, then the search log's attributions."""
+    from yinli.search import log
+
+    with database.session() as session:  # first, so the features refreshed by sync see the new orders
+        applied = log.attribute_orders(session, clock)
+    return applied + engine_for(settings, database, clock).sync(database)

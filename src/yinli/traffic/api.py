@@ -1,0 +1,282 @@
+"""Feed (goods find people), feedback events, traffic plans and experiments (operators), and a store's
+traffic explanation (merchants)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep
+from yinli.catalog.api import cards_for
+from yinli.catalog.models import Product
+from yinli.content.models import LiveRoom, LiveSession, ShortVideo, VideoProduct
+from yinli.core.clock import Clock
+from yinli.core.ids import encode_cursor
+from yinli.traffic import events, experiments, explain, plans
+from yinli.traffic.feed import FeedPage, ServingState
+from yinli.traffic.schemas import (
+    BoostChangeOut,
+    BoostConfigIn,
+    BoostConfigOut,
+    BoostOut,
+    EnrolmentOut,
+    ExperimentIn,
+    ExperimentMetricsOut,
+    ExperimentOut,
+    ExplainOut,
+    FeedbackIn,
+    FeedbackOut,
+    FeedItemOut,
+    FeedLiveOut,
+    FeedOut,
+    FeedVideoOut,
+    LaunchConfigIn,
+    LaunchConfigOut,
+    LaunchKpiOut,
+    LaunchOut,
+    MembershipOut,
+    RejectionOut,
+    StoreTrafficOut,
+)
+from yinli.traffic.service import MAX_LIMIT, TrafficEngine, do_serve_feed, engine_for
+from yinli.traffic.snapshot import FORMATS
+
+router = APIRouter(tags=["traffic"])
+
+
+def engine_of(request: Request) -> TrafficEngine:
+    state = request.app.state
+    return engine_for(state.settings, state.db, state.clock)
+
+
+def _id() -> Any:
+    return Path(ge=1, le=2**53)
+
+
+# --- the feed ----------------------------------------------------------------------------------------------
+
+
+@router.get("/feed", response_model=FeedOut, summary="The shopper's feed: live rooms, videos and product cards")
+def feed(
+    request: Request,
+    db: DB,
+    rdb: ReadDB,
+    clock: ClockDep,
+    actor: ActorDep,
+    limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Items per page."),
+    page: int | None = Query(None, ge=1, le=20, description="Page number (or use `cursor`)."),
+    cursor: Cursor = None,
+    shopper_id: int | None = Query(None, ge=1, le=2**53, description="Operators only: whose feed."),
+    explain_items: bool = Query(False, alias="explain", description="Add score components and plan per item."),
+) -> FeedOut:
+    engine = engine_of(request)
+    fp, state = do_serve_feed(db, engine, actor, shopper_id=shopper_id, limit=limit, page=page, cursor=cursor)
+    db.commit()  # the impressions are logged with the page: what was shown is what was served
+    return feed_out(rdb, clock, fp, state, explain_items)  # cards etc. outside the write transaction
+
+
+def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_explain: bool) -> FeedOut:
+    snap = state.snapshot
+    product_ids = sorted({int(snap.item_id[snap.product[p.item]]) for p in fp.placements})
+    products = list(db.scalars(select(Product).where(Product.id.in_(product_ids)))) if product_ids else []
+    cards = {c.product_id: c for c in cards_for(db, clock, products)}
+    kinds = [FORMATS[int(snap.kind[p.item])] for p in fp.placements]
+    ids = [int(snap.item_id[p.item]) for p in fp.placements]
+    videos = _videos(db, [i for i, k in zip(ids, kinds, strict=True) if k == "video"])
+    lives = _lives(db, [i for i, k in zip(ids, kinds, strict=True) if k == "live"])
+    items = []
+    for p, kind, item_id in zip(fp.placements, kinds, ids, strict=True):
+        product_id = int(snap.item_id[snap.product[p.item]])
+        items.append(
+            FeedItemOut(
+                position=p.position,
+                type=kind,  # type: ignore[arg-type]
+                item_id=item_id,
+                slot=p.slot,  # type: ignore[arg-type]
+                product=cards.get(product_id),
+                video=videos.get(item_id) if kind == "video" else None,
+                live=lives.get(item_id) if kind == "live" else None,
+                explain=ExplainOut(**explain.item(p, fp.assignment.policy, fp.model_version)) if with_explain else None,
+            )
+        )
+    a = fp.assignment
+    return FeedOut(
+        request_id=fp.request_id,
+        shopper_id=fp.shopper_id,
+        page=fp.page,
+        policy=a.policy,
+        bucket=a.bucket,
+        experiment_id=a.experiment_id,
+        model=fp.model_version or "heuristic",
+        items=items,
+        next_cursor=encode_cursor({"p": fp.page + 1, "s": fp.seed}) if fp.has_more else None,
+    )
+
+
+def _videos(db: Session, ids: list[int]) -> dict[int, FeedVideoOut]:
+    if not ids:
+        return {}
+    linked: dict[int, list[int]] = {}
+    for vid, pid in db.execute(
+        select(VideoProduct.video_id, VideoProduct.product_id)
+        .where(VideoProduct.video_id.in_(ids))
+        .order_by(VideoProduct.position)
+    ):
+        linked.setdefault(vid, []).append(pid)
+    return {
+        v.id: FeedVideoOut(
+            id=v.id,
+            title=v.title,
+            cover_url=v.cover_url,
+            duration_seconds=v.duration_seconds,
+            store_id=v.store_id,
+            creator_id=v.creator_id,
+            product_ids=linked.get(v.id, []),
+        )
+        for v in db.scalars(select(ShortVideo).where(ShortVideo.id.in_(ids)))
+    }
+
+
+def _lives(db: Session, ids: list[int]) -> dict[int, FeedLiveOut]:
+    if not ids:
+        return {}
+    return {
+        s.id: FeedLiveOut(
+            session_id=s.id,
+            room_id=room.id,
+            title=s.title,
+            viewers_now=s.viewers_now,
+            store_id=room.store_id,
+            creator_id=room.creator_id,
+            presenting_product_id=s.presenting_product_id,
+        )
+        for s, room in db.execute(
+            select(LiveSession, LiveRoom)
+            .join(LiveRoom, LiveRoom.id == LiveSession.room_id)
+            .where(LiveSession.id.in_(ids))
+        )
+    }
+
+
+@router.post(
+    "/feed/events",
+    response_model=FeedbackOut,
+    summary="Report clicks, watch time and add-to-cart on feed items (batch; bad events refused with reasons)",
+    responses={422: {"description": "Malformed batch, or no event in it acceptable (each refusal listed)"}},
+)
+def feedback(body: FeedbackIn, db: DB, clock: ClockDep, actor: ActorDep) -> FeedbackOut:
+    result = events.do_record_feedback(db, clock, actor, body.events)
+    db.commit()
+    return FeedbackOut(accepted=result.accepted, rejected=[RejectionOut(**asdict(r)) for r in result.rejected])
+
+
+# --- plans (operators) ---------------------------------------------------------------------------------------
+
+
+@router.get("/traffic/launch", response_model=LaunchOut, summary="Launch plan: configuration, KPI, enrolments")
+def launch(
+    db: ReadDB,
+    settings: SettingsDep,
+    actor: ActorDep,
+    status: Literal["active", "reached", "expired", "withheld"] | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> LaunchOut:
+    config, kpi, rows = plans.launch_overview(db, settings, actor, status=status, limit=limit)
+    return LaunchOut(
+        config=LaunchConfigOut(**asdict(config)),
+        kpi=LaunchKpiOut(**asdict(kpi)),
+        enrolments=[EnrolmentOut.model_validate(r) for r in rows],
+    )
+
+
+@router.patch("/traffic/launch", response_model=LaunchConfigOut, summary="Change the launch plan")
+def set_launch(
+    body: LaunchConfigIn, db: DB, clock: ClockDep, settings: SettingsDep, actor: ActorDep
+) -> LaunchConfigOut:
+    config = plans.do_set_launch_config(db, clock, settings, actor, body.model_dump(exclude_none=True))
+    db.commit()
+    return LaunchConfigOut(**asdict(config))
+
+
+def _boost_config_out(config: plans.BoostConfig) -> BoostConfigOut:
+    return BoostConfigOut(
+        enabled=config.enabled,
+        share=config.share,
+        exit_margin=config.exit_margin,
+        tiers=[asdict(t) for t in config.tiers],
+    )
+
+
+@router.get("/traffic/boost", response_model=BoostOut, summary="Boost plan: tiers, members, recent changes")
+def boost(db: ReadDB, actor: ActorDep) -> BoostOut:
+    config, members, changes = plans.boost_overview(db, actor)
+    return BoostOut(
+        config=_boost_config_out(config),
+        members=[MembershipOut.model_validate(m) for m in members],
+        recent_changes=[BoostChangeOut.model_validate(c) for c in changes],
+    )
+
+
+@router.patch("/traffic/boost", response_model=BoostConfigOut, summary="Change the boost plan (tiers lowest first)")
+def set_boost(body: BoostConfigIn, db: DB, clock: ClockDep, actor: ActorDep) -> BoostConfigOut:
+    config = plans.do_set_boost_config(db, clock, actor, body.model_dump(exclude_none=True))
+    db.commit()
+    return _boost_config_out(config)
+
+
+# --- experiments (operators) ---------------------------------------------------------------------------------
+
+
+@router.post("/traffic/experiments", status_code=201, response_model=ExperimentOut, summary="Start an experiment")
+def create_experiment(request: Request, body: ExperimentIn, db: DB, clock: ClockDep, actor: ActorDep) -> JSONResponse:
+    row = experiments.do_create(db, clock, actor, body.name, [v.model_dump() for v in body.variants])
+    out = ExperimentOut.model_validate(row)
+    db.commit()
+    engine_of(request).invalidate_experiment(db)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/traffic/experiments", response_model=list[ExperimentOut], summary="Experiments, newest first")
+def list_experiments(db: ReadDB, actor: ActorDep) -> list[ExperimentOut]:
+    return [ExperimentOut.model_validate(r) for r in experiments.list_all(db, actor)]
+
+
+@router.post("/traffic/experiments/{experiment_id}/stop", response_model=ExperimentOut, summary="Stop an experiment")
+def stop_experiment(
+    request: Request, db: DB, clock: ClockDep, actor: ActorDep, experiment_id: int = _id()
+) -> ExperimentOut:
+    out = ExperimentOut.model_validate(experiments.do_stop(db, clock, actor, experiment_id))
+    db.commit()
+    engine_of(request).invalidate_experiment(db)
+    return out
+
+
+@router.get(
+    "/traffic/experiments/{experiment_id}/metrics",
+    response_model=ExperimentMetricsOut,
+    summary="Per-bucket metrics: CTR, orders, GMV, GPM, returns, complaints, new-merchant traffic",
+)
+def experiment_metrics(db: ReadDB, actor: ActorDep, experiment_id: int = _id()) -> ExperimentMetricsOut:
+    buckets = experiments.metrics(db, actor, experiment_id)
+    return ExperimentMetricsOut(
+        experiment=ExperimentOut.model_validate(experiments.get(db, actor, experiment_id)), buckets=buckets
+    )
+
+
+# --- merchants -------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/stores/{store_id}/traffic",
+    response_model=StoreTrafficOut,
+    summary="Why the store's products got the traffic they got (its staff, operators)",
+)
+def store_traffic(
+    db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = _id(), days: int = Query(7, ge=1, le=90)
+) -> StoreTrafficOut:
+    return StoreTrafficOut(**explain.store_traffic(db, actor, store_id, clock.now(), days))

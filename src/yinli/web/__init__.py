@@ -1,0 +1,24 @@
+"""Server-rendered web: the storefront (/), the merchant console (/merchant) and the ops console (/ops).
+
+Jinja2 templates + HTMX (vendored under static/vendor, see static/VENDORED.md). `install(app)` mounts the
+static files and the three routers; handlers call domain services directly (see web/core.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    from yinli.web import live, merchant, ops, storefront
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(storefront.router)
+    app.include_router(live.router)
+    app.include_router(merchant.router)
+    app.include_router(ops.router)

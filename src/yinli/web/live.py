@@ -1,0 +1,220 @@
+"""Live rooms on the storefront (/live/{session_id}): the product presented now, the room's product list,
+viewers now and recent purchases (refreshed every few seconds by HTMX), and buying without leaving the
+room — a checkout panel inside the page that places the order (surface `live`, source the session) and
+pays through the gateway. Without JavaScript, "buy" falls back to the ordinary checkout page with the
+same attribution.
+
+Reads and writes go through `yinli.content.live`; recent purchases are the session's `LivePurchase`
+outbox events, read the same way the API's SSE stream reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
+from yinli.catalog import cards
+from yinli.catalog import service as catalog
+from yinli.checkout import service as checkout
+from yinli.checkout.pricing import unit_price
+from yinli.checkout.schemas import Address
+from yinli.content import live
+from yinli.core.auth import Role
+from yinli.core.errors import DomainError, InvalidInput
+from yinli.core.idempotency import run_idempotent
+from yinli.core.outbox import OutboxEvent
+from yinli.inventory import service as inventory
+from yinli.orders import service as orders
+from yinli.orders.models import Surface
+from yinli.payments import service as payments
+from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_roles
+
+router = APIRouter(prefix="/live", route_class=WebRoute, include_in_schema=False)
+
+BUYERS = (Role.SHOPPER, Role.CREATOR)
+RECENT = 8
+ADDRESS_FIELDS = ("name", "phone", "region", "line")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def sessions_selling(db, product_id: int, limit: int = 20) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Sessions live now whose product list has this product (for a 'live now' link on product pages)."""
+    return [s for s in live.live_now(db, limit) if any(p.id == product_id for p in live.session_products(db, s.id))]
+
+
+def _recent_purchases(db, session_id: int, titles: dict[int, str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    rows = db.execute(
+        select(OutboxEvent.payload, OutboxEvent.occurred_at)
+        .where(
+            OutboxEvent.aggregate_type == "live_session",
+            OutboxEvent.aggregate_id == session_id,
+            OutboxEvent.type == "LivePurchase",
+        )
+        .order_by(OutboxEvent.id.desc())
+        .limit(RECENT)
+    ).all()
+    return [
+        {"title": titles.get(int(p.get("product_id", 0)), ""), "quantity": p.get("quantity", 1), "at": at}
+        for p, at in rows
+    ]
+
+
+def _room(web: Web, db, clock, session_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    session = live.get_session(db, session_id)
+    room = live.get_room(db, session.room_id)
+    products = [p for p in live.session_products(db, session.id) if catalog.can_see_product(db, web.actor, p)]
+    product_cards = {c.product_id: c for c in cards.build_cards(db, clock, products)}
+    skus = {p.id: [s for s in catalog.skus_of(db, p.id) if s.is_active] for p in products}
+    stock = inventory.available(db, [s.id for ss in skus.values() for s in ss]) if products else {}
+    presenting = product_cards.get(session.presenting_product_id) if session.presenting_product_id else None
+    return {
+        "session": session,
+        "room": room,
+        "products": products,
+        "cards": product_cards,
+        "skus": skus,
+        "stock": stock,
+        "prices": {s.id: unit_price(s) for ss in skus.values() for s in ss},
+        "presenting": presenting,
+        "recent": _recent_purchases(db, session.id, {p.id: p.title for p in products}),
+    }
+
+
+@router.get("/{session_id}", response_class=HTMLResponse)
+def room_page(session_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return web.render("live/room.html", **_room(web, db, clock, session_id), tab="feed")
+
+
+@router.get("/{session_id}/panel", response_class=HTMLResponse)
+def room_panel(session_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    """What changes while you watch: viewers, the product presented, recent purchases (HTMX polls it)."""
+    return web.render("live/_panel.html", **_room(web, db, clock, session_id))
+
+
+@router.post("/{session_id}/join", response_class=HTMLResponse)
+def join(session_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    """A signed-in viewer enters (sent by the page once loaded; anonymous viewers just watch)."""
+    if web.actor is None:
+        return Response(status_code=204)
+    try:
+        live.do_join(db, clock, web.actor, session_id)
+        db.commit()
+    except DomainError:
+        db.rollback()  # not live any more: nothing to count
+    return Response(status_code=204)
+
+
+def _buy_panel(
+    web: Web,
+    db,
+    settings,
+    session_id: int,
+    line: checkout.LineRequest,
+    form: dict[str, str],
+    errors: FormErrors,
+    status_code: int = 200,
+) -> Response:  # type: ignore[no-untyped-def]
+    priced = checkout.price_lines(db, settings, [line])[0]
+    if not form and web.actor is not None:  # the address of the shopper's last order, to save typing
+        last = orders.list_orders(db, web.actor, orders.OrderFilter(), before_id=None, limit=1)
+        form = {k: str(last[0].address.get(k, "")) for k in ADDRESS_FIELDS} if last else {}
+    items_total = priced.total
+    shipping = checkout.shipping_policy(priced.store).fee_for(items_total)
+    return web.render(
+        "live/_buy.html",
+        status_code=status_code,
+        session_id=session_id,
+        line=line,
+        priced=priced,
+        total=items_total + shipping,
+        shipping=shipping,
+        form=form,
+        errors=errors,
+        form_key=form.get("form_key") or secrets.token_urlsafe(16),
+        methods=payments.METHODS,
+    )
+
+
+def _line(form: Any, session_id: int) -> checkout.LineRequest:
+    sku_id = _int(form.get("sku_id"))
+    if sku_id is None:
+        raise InvalidInput("pick a SKU", field="sku_id")
+    return checkout.LineRequest(sku_id, _int(form.get("quantity")) or 1, Surface.LIVE, session_id)
+
+
+@router.post("/{session_id}/buy", response_class=HTMLResponse)
+def buy(session_id: int, form: FormDep, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
+    """'Buy' in the room: HTMX opens the checkout panel in the page; without JS, the checkout page."""
+    require_roles(web, *BUYERS)
+    line = _line(form, session_id)
+    if not web.is_htmx:
+        query = urlencode(
+            {"sku_id": line.sku_id, "quantity": line.quantity, "surface": "live", "source_id": session_id}
+        )
+        return web.redirect(f"/checkout?{query}")
+    try:
+        return _buy_panel(web, db, settings, session_id, line, {}, FormErrors())
+    except DomainError as exc:
+        return web.render("shop/_toast.html", errors=field_errors(web, exc))
+
+
+@router.post("/{session_id}/order", response_class=HTMLResponse)
+def order(
+    session_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """Place the order and pay, inside the room."""
+    actor = require_roles(web, *BUYERS)
+    line = _line(form, session_id)
+    try:
+        address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
+        fingerprint = json.dumps(
+            {"address": address, "line": [line.sku_id, line.quantity, session_id]}, sort_keys=True
+        ).encode()
+
+        def action() -> tuple[int, object]:
+            payment, _ = checkout.do_checkout(db, clock, settings, actor, lines=[line], address=address)
+            return 201, {"payment_id": payment.id}
+
+        _, body, _ = run_idempotent(
+            db,
+            clock,
+            scope=f"user:{actor.user_id}",
+            key="web-live-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
+            method="POST",
+            path=f"/live/{session_id}/order",
+            body=fingerprint,
+            action=action,
+        )
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        errors = field_errors(web, exc, {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity"})
+        return _buy_panel(web, db, settings, session_id, line, dict(form), errors, 422)
+    payment_id = int(body["payment_id"])  # type: ignore[index]
+    database = request.app.state.db
+    try:
+        payments.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
+    except DomainError as exc:
+        if exc.code != "already_paid":
+            return web.render("live/_bought.html", payment_id=payment_id, order_id=None, errors=field_errors(web, exc))
+    with database.read_sessions() as s:
+        placed = payments.orders_of(s, payment_id)
+    return web.render(
+        "live/_bought.html", payment_id=payment_id, order_id=placed[0].id if placed else None, errors=FormErrors()
+    )
+
+
+__all__ = ["router", "sessions_selling"]

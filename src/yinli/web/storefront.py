@@ -1,0 +1,885 @@
+"""The storefront: feed, mall, search, product, store, cart, checkout, pay, orders, after-sales, account.
+
+Mobile-first pages. Each handler: resolve the caller (WebDep), call services, render. Forms post back
+to the same URL; on a DomainError the form is shown again with the problem next to its field.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from yinli.accounts import service as accounts
+from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn
+from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep
+from yinli.catalog import cards, categories, pricing
+from yinli.catalog import service as catalog
+from yinli.checkout import service as checkout
+from yinli.checkout.pricing import unit_price
+from yinli.checkout.schemas import Address, CartItemIn
+from yinli.core.auth import Role
+from yinli.core.errors import DomainError, InvalidInput, NotFound
+from yinli.core.idempotency import run_idempotent
+from yinli.inventory import service as inventory
+from yinli.merchants import service as merchants
+from yinli.merchants.models import Store
+from yinli.orders import aftersales, feedback, metrics
+from yinli.orders import service as orders
+from yinli.orders.models import AfterSaleKind, OrderStatus, Surface
+from yinli.orders.schemas import AfterSaleIn, ReviewIn, ShipIn
+from yinli.payments import service as payments
+from yinli.web import live, shelf
+from yinli.web.core import (
+    FormDep,
+    FormErrors,
+    Web,
+    WebDep,
+    WebRoute,
+    field_errors,
+    general_error,
+    parse_yuan,
+    require_roles,
+    require_signed_in,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+BUYERS = (Role.SHOPPER, Role.CREATOR)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return number if number is None or 1 <= number <= 2**53 else None
+
+
+def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surface:
+    try:
+        return Surface(value) if value else default
+    except ValueError:
+        return default
+
+
+def _store_names(db, store_ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    if not store_ids:
+        return {}
+    return dict(db.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids))).all())
+
+
+def _local_path(target: str | None, default: str) -> str:
+    """Only same-site paths are followed after signing in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+# --- feed, mall, search ---------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return web.render("shop/home.html", feed=shelf.home_feed(db, clock), tab="feed")
+
+
+@router.get("/mall", response_class=HTMLResponse)
+def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return web.render(
+        "shop/mall.html",
+        roots=categories.children(db, None),
+        best=shelf.best_sellers(db, clock, limit=8),
+        newest=[item.card for item in shelf.home_feed(db, clock, limit=8, with_live=False)],
+        tab="mall",
+    )
+
+
+@router.get("/mall/c/{category_id}", response_class=HTMLResponse)
+def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, sort: str = "sales") -> Response:
+    node = categories.get_category(db, category_id)
+    sort = sort if sort in shelf.SORTS else "sales"
+    result = shelf.search(db, clock, shelf.SearchQuery(category_id=node.id, sort=sort))
+    return web.render(
+        "shop/category.html",
+        node=node,
+        path=categories.ancestors(db, node),
+        children=categories.children(db, node.id),
+        result=result,
+        sort=sort,
+        tab="mall",
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    params = request.query_params
+    errors = FormErrors()
+    text = params.get("q", "").strip()[:80]
+    min_price = parse_yuan(web, errors, "min_price", params.get("min_price", ""), required=False)
+    max_price = parse_yuan(web, errors, "max_price", params.get("max_price", ""), required=False)
+    sort = params.get("sort", "relevance")
+    sort = sort if sort in shelf.SORTS else "relevance"
+    category_id = _int(params.get("category_id"))
+    query = shelf.SearchQuery(text, category_id, min_price, max_price, sort, _int(params.get("page")) or 1)
+    result = None
+    if not errors:
+        try:
+            result = shelf.search(db, clock, query)
+        except DomainError as exc:  # an unknown category or min above max: say so above the filters
+            errors = general_error(web, exc)
+    category = None
+    if category_id is not None:
+        try:
+            category = categories.get_category(db, category_id)
+        except NotFound:
+            category = None
+    template = "shop/_search_results.html" if web.is_htmx and request.headers.get("hx-target") == "results" else None
+    context: dict[str, Any] = {
+        "q": text,
+        "query": query,
+        "result": result,
+        "errors": errors,
+        "category": category,
+        "params": {k: v for k, v in params.items() if k != "page"},
+        "tab": "search",
+    }
+    return web.render(template or "shop/search.html", **context)
+
+
+# --- product and store -----------------------------------------------------------------------------------
+
+
+def _product_view(web: Web, db, clock, product_id: int, sku_id: int | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    product = catalog.get_product(db, web.actor, product_id)
+    skus = [s for s in catalog.skus_of(db, product.id) if s.is_active]
+    stock = inventory.available(db, [s.id for s in skus]) if skus else {}
+    selected = next((s for s in skus if s.id == sku_id), None)
+    if selected is None and skus:
+        in_stock = [s for s in skus if stock.get(s.id, 0) > 0] or skus
+        selected = min(in_stock, key=lambda s: (s.price_fen, s.id))
+    card = cards.build_cards(db, clock, [product])[0]
+    lowest = pricing.lowest_prices_since(db, [selected.id], clock.now() - cards.LOWEST_PRICE_WINDOW) if selected else {}
+    return {
+        "lowest_30d": lowest.get(selected.id) if selected else None,
+        "product": product,
+        "card": card,
+        "skus": skus,
+        "stock": stock,
+        "selected": selected,
+        "unit": unit_price(selected) if selected else None,
+        "prices": {s.id: unit_price(s) for s in skus},
+    }
+
+
+@router.get("/p/{product_id}", response_class=HTMLResponse)
+def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    params = request.query_params
+    view = _product_view(web, db, clock, product_id, _int(params.get("sku_id")))
+    product = view["product"]
+    store = merchants.get_store(db, web.actor, product.store_id)
+    node = categories.get_category(db, product.category_id)
+    return web.render(
+        "shop/product.html",
+        **view,
+        store=store,
+        store_rates=metrics.store_rates(db, store.id),
+        path=categories.ancestors(db, node),
+        reviews=feedback.reviews_of_product(db, product.id, before_id=None, limit=10),
+        live_now=live.sessions_selling(db, product.id),
+        surface=_surface(params.get("from")).value,
+        quantity=_int(params.get("quantity")) or 1,
+        errors=FormErrors(),
+    )
+
+
+@router.get("/p/{product_id}/price", response_class=HTMLResponse)
+def product_price(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    """The price panel for the chosen SKU (HTMX swaps it in when the shopper picks another SKU)."""
+    view = _product_view(web, db, clock, product_id, _int(request.query_params.get("sku_id")))
+    return web.render("shop/_price.html", **view)
+
+
+@router.get("/s/{store_id}", response_class=HTMLResponse)
+def store_page(
+    store_id: int, request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    store = merchants.get_store(db, web.actor, store_id)
+    sort = request.query_params.get("sort", "sales")
+    sort = sort if sort in shelf.SORTS else "sales"
+    result = shelf.search(
+        db, clock, shelf.SearchQuery(store_id=store.id, sort=sort, page=_int(request.query_params.get("page")) or 1)
+    )
+    policy = merchants.get_policy(db, settings)
+    return web.render(
+        "shop/store.html",
+        store=store,
+        result=result,
+        sort=sort,
+        rates=metrics.store_rates(db, store.id),
+        is_new=merchants.is_new_merchant(store, policy, clock.now()),
+    )
+
+
+# --- cart --------------------------------------------------------------------------------------------------
+
+
+def _cart_context(web: Web, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    groups = checkout.view_cart(db, web.actor)
+    total = sum(g.items_total + g.shipping_fee for g in groups)
+    return {"groups": groups, "total": total}
+
+
+@router.get("/cart", response_class=HTMLResponse)
+def cart(web: WebDep, db: ReadDB) -> Response:
+    require_roles(web, *BUYERS)
+    return web.render("shop/cart.html", **_cart_context(web, db), tab="cart")
+
+
+@router.post("/cart/add", response_class=HTMLResponse)
+def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    require_roles(web, *BUYERS)
+    product_id = _int(form.get("product_id"))
+    try:
+        body = CartItemIn.model_validate(
+            {
+                "sku_id": _int(form.get("sku_id")) or 0,
+                "quantity": _int(form.get("quantity")) or 0,
+                "surface": _surface(form.get("surface")).value,
+            }
+        )
+        line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface))
+        checkout.do_add_to_cart(db, clock, settings, web.actor, line)
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        errors = field_errors(web, exc, {"body.sku_id": "sku_id", "body.0.sku_id": "sku_id"})
+        if web.is_htmx:
+            return web.render("shop/_toast.html", errors=errors, status_code=200)
+        if product_id is None:
+            raise InvalidInput("pick a SKU", field="sku_id")
+        view = _product_view(web, db, clock, product_id, _int(form.get("sku_id")))
+        store = merchants.get_store(db, web.actor, view["product"].store_id)
+        node = categories.get_category(db, view["product"].category_id)
+        return web.render(
+            "shop/product.html",
+            status_code=422,
+            **view,
+            store=store,
+            store_rates=metrics.store_rates(db, store.id),
+            path=categories.ancestors(db, node),
+            reviews=feedback.reviews_of_product(db, view["product"].id, before_id=None, limit=10),
+            live_now=[],
+            surface=_surface(form.get("surface")).value,
+            quantity=_int(form.get("quantity")) or 1,
+            errors=errors,
+        )
+    if web.is_htmx:
+        return web.render("shop/_toast.html", errors=FormErrors(), added=True)
+    return web.redirect("/cart", flash="added")
+
+
+@router.post("/buy", response_class=HTMLResponse)
+def buy_now(form: FormDep, web: WebDep) -> Response:
+    """'Buy now' on a product page: on to checkout with just this SKU (the cart is left alone)."""
+    require_roles(web, *BUYERS)
+    line = _buy_now(form)
+    if line is None:
+        raise InvalidInput("pick a SKU", field="sku_id")
+    query = urlencode(
+        {
+            "sku_id": line.sku_id,
+            "quantity": line.quantity,
+            "surface": line.surface.value,
+            "source_id": line.source_id or "",
+        }
+    )
+    return web.redirect(f"/checkout?{query}")
+
+
+@router.post("/cart/{item_id}/quantity", response_class=HTMLResponse)
+def cart_quantity(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
+    require_roles(web, *BUYERS)
+    errors = FormErrors()
+    try:
+        checkout.do_set_cart_quantity(db, web.actor, item_id, _int(form.get("quantity")) or 0)
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        errors = field_errors(web, exc)
+    if web.is_htmx:
+        return web.render("shop/_cart_body.html", **_cart_context(web, db), errors=errors, error_item=item_id)
+    if errors:
+        return web.render(
+            "shop/cart.html", status_code=422, **_cart_context(web, db), errors=errors, error_item=item_id
+        )
+    return web.redirect("/cart", flash="cart")
+
+
+@router.post("/cart/{item_id}/remove", response_class=HTMLResponse)
+def cart_remove(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
+    require_roles(web, *BUYERS)
+    checkout.do_remove_from_cart(db, web.actor, item_id)
+    db.commit()
+    if web.is_htmx:
+        return web.render("shop/_cart_body.html", **_cart_context(web, db), errors=FormErrors())
+    return web.redirect("/cart", flash="cart")
+
+
+# --- checkout and paying -------------------------------------------------------------------------------------
+
+
+def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
+    sku_id = _int(form_or_params.get("sku_id"))
+    if sku_id is None:
+        return None
+    quantity = _int(form_or_params.get("quantity")) or 1
+    surface = _surface(form_or_params.get("surface"))
+    # live rooms and videos name what sold it (the content service checks the claim at checkout)
+    source_id = _int(form_or_params.get("source_id")) if surface in (Surface.LIVE, Surface.SHORT_VIDEO) else None
+    return checkout.LineRequest(sku_id, quantity, surface, source_id)
+
+
+def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
+    if line is None:
+        return [
+            {
+                "store": g.store,
+                "lines": [(p, s, q.quantity, price) for q, s, p, price, on_sale, _ in g.lines if on_sale],
+                "items_total": g.items_total,
+                "shipping_fee": g.shipping_fee,
+            }
+            for g in checkout.view_cart(db, web.actor)
+            if g.items_total
+        ]
+    priced = checkout.price_lines(db, settings, [line])[0]
+    items_total = priced.total
+    return [
+        {
+            "store": priced.store,
+            "lines": [(priced.product, priced.sku, line.quantity, priced.unit)],
+            "items_total": items_total,
+            "shipping_fee": checkout.shipping_policy(priced.store).fee_for(items_total),
+        }
+    ]
+
+
+def _render_checkout(
+    web: Web,
+    db,
+    settings,
+    line,
+    form: dict[str, str],
+    errors: FormErrors,
+    status_code: int = 200,  # type: ignore[no-untyped-def]
+) -> Response:
+    groups = _checkout_preview(web, db, settings, line)
+    return web.render(
+        "shop/checkout.html",
+        status_code=status_code,
+        groups=groups,
+        total=sum(g["items_total"] + g["shipping_fee"] for g in groups),
+        line=line,
+        form=form,
+        errors=errors,
+        form_key=form.get("form_key") or secrets.token_urlsafe(16),
+    )
+
+
+@router.get("/checkout", response_class=HTMLResponse)
+def checkout_page(request: Request, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
+    require_roles(web, *BUYERS)
+    line = _buy_now(request.query_params)
+    return _render_checkout(web, db, settings, line, {}, FormErrors())
+
+
+ADDRESS_FIELDS = ("name", "phone", "region", "line")
+
+
+@router.post("/checkout", response_class=HTMLResponse)
+def place_order(
+    request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    actor = require_roles(web, *BUYERS)
+    line = _buy_now(form)
+    rename = {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity", "items.0.sku_id": "general"}
+    try:
+        address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
+        note = form.text("note")[:200]
+        fingerprint = json.dumps(
+            {"address": address, "note": note, "line": [line.sku_id, line.quantity, line.source_id] if line else None},
+            sort_keys=True,
+        ).encode()
+
+        def action() -> tuple[int, object]:
+            payment, _ = checkout.do_checkout(
+                db, clock, settings, actor, lines=[line] if line else None, address=address, note=note
+            )
+            return 201, {"payment_id": payment.id}
+
+        # The form carries a key: a double submit (or a reload of the POST) pays for one checkout, not two.
+        _, body, _ = run_idempotent(
+            db,
+            clock,
+            scope=f"user:{actor.user_id}",
+            key="web-checkout-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
+            method="POST",
+            path="/checkout",
+            body=fingerprint,
+            action=action,
+        )
+    except ValidationError as exc:
+        db.rollback()
+        errors = field_errors(web, exc, {k: k for k in ADDRESS_FIELDS})
+        return _render_checkout(web, db, settings, line, dict(form), errors, 422)
+    except DomainError as exc:
+        db.rollback()
+        errors = field_errors(web, exc, rename)
+        if "general" in errors:
+            errors.general = errors.pop("general")
+        if exc.code == "invalid_input" and any(k.startswith("idempotency") for k in errors):
+            errors = general_error(web, exc)
+        return _render_checkout(web, db, settings, line, dict(form), errors, 422 if exc.status < 500 else exc.status)
+    return web.redirect(f"/pay/{body['payment_id']}")
+
+
+@router.get("/pay/{payment_id}", response_class=HTMLResponse)
+def pay_page(payment_id: int, web: WebDep, db: ReadDB) -> Response:
+    require_signed_in(web)
+    payment = payments.get_payment(db, web.actor, payment_id)
+    return web.render(
+        "shop/pay.html",
+        payment=payment,
+        orders=payments.orders_of(db, payment.id),
+        errors=FormErrors(),
+        methods=payments.METHODS,
+    )
+
+
+@router.post("/pay/{payment_id}", response_class=HTMLResponse)
+def pay(payment_id: int, request: Request, form: FormDep, web: WebDep, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    database = request.app.state.db
+    try:
+        payments.pay(database, clock, request.app.state.gateway, web.actor, payment_id, form.text("method") or "card")
+    except DomainError as exc:
+        if exc.code == "already_paid":
+            return web.redirect("/orders", flash="paid")
+        with database.read_sessions() as db:
+            payment = payments.get_payment(db, web.actor, payment_id)
+            return web.render(
+                "shop/pay.html",
+                status_code=exc.status if exc.status != 402 else 422,
+                payment=payment,
+                orders=payments.orders_of(db, payment.id),
+                errors=field_errors(web, exc),
+                methods=payments.METHODS,
+            )
+    with database.read_sessions() as db:
+        paid = payments.orders_of(db, payment_id)
+    if len(paid) == 1:
+        return web.redirect(f"/orders/{paid[0].id}", flash="paid")
+    return web.redirect("/orders", flash="paid")
+
+
+# --- orders ----------------------------------------------------------------------------------------------
+
+
+ORDER_TABS = ("created", "paid", "shipped", "delivered")
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def order_list(request: Request, web: WebDep, db: ReadDB) -> Response:
+    require_roles(web, *BUYERS)
+    status_text = request.query_params.get("status")
+    status = OrderStatus(status_text) if status_text in {s.value for s in OrderStatus} else None
+    rows = orders.list_orders(db, web.actor, orders.OrderFilter(status=status), before_id=None, limit=50)
+    return web.render(
+        "shop/orders.html",
+        orders=rows,
+        lines=orders.lines_of(db, [o.id for o in rows]) if rows else {},
+        stores=_store_names(db, {o.store_id for o in rows}),
+        status=status.value if status else None,
+        tabs=ORDER_TABS,
+        tab="orders",
+    )
+
+
+def _render_order(
+    web: Web,
+    db,
+    settings,
+    clock,
+    order_id: int,
+    review_errors: dict[int, FormErrors] | None = None,
+    status_code: int = 200,
+) -> Response:  # type: ignore[no-untyped-def]
+    order = orders.get_order(db, web.actor, order_id)
+    lines = orders.lines_of(db, [order.id])[order.id]
+    cases = aftersales.after_sales_of_order(db, web.actor, order.id)
+    open_case = next((c for c in cases if c.status in {s.value for s in orders.OPEN_AFTER_SALE}), None)
+    return_until = aftersales.return_window_closes(order, settings)
+    window_open = order.status == OrderStatus.DELIVERED and return_until is not None and clock.now() <= return_until
+    return web.render(
+        "shop/order.html",
+        status_code=status_code,
+        order=order,
+        lines=lines,
+        store=db.get(Store, order.store_id),
+        cases=cases,
+        open_case=open_case,
+        can_refund=order.status == OrderStatus.PAID and open_case is None,
+        can_return=window_open and open_case is None and any(line.seven_day_returns for line in lines),
+        reviewable=order.status in feedback.REVIEWABLE
+        and order.shopper_id == (web.actor.user_id if web.actor else None),
+        reviewed=feedback.reviewed_line_ids(db, [line.id for line in lines]),
+        review_errors=review_errors or {},
+        return_until=return_until,
+    )
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_page(order_id: int, web: WebDep, db: ReadDB, settings: SettingsDep, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    return _render_order(web, db, settings, clock, order_id)
+
+
+@router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
+def cancel_order(order_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    orders.do_shopper_cancel(db, clock, web.actor, order_id)
+    db.commit()
+    return web.redirect(f"/orders/{order_id}", flash="cancelled")
+
+
+@router.post("/orders/{order_id}/confirm", response_class=HTMLResponse)
+def confirm_delivery(order_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    orders.do_confirm_delivery(db, clock, web.actor, order_id)
+    db.commit()
+    return web.redirect(f"/orders/{order_id}", flash="delivered")
+
+
+@router.post("/order-lines/{line_id}/review", response_class=HTMLResponse)
+def review_line(line_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    require_signed_in(web)
+    order_id = _int(form.get("order_id")) or 0
+    try:
+        body = ReviewIn.model_validate({"rating": _int(form.get("rating")) or 0, "text": form.get("text", "")})
+        feedback.do_review(db, clock, web.actor, line_id, body.rating, body.text)
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_order(web, db, settings, clock, order_id, {line_id: field_errors(web, exc)}, 422)
+    return web.redirect(f"/orders/{order_id}", flash="reviewed")
+
+
+# --- after-sales --------------------------------------------------------------------------------------------
+
+
+def _render_after_sale_form(
+    web: Web, db, order_id: int, kind: str, form: dict[str, str], errors: FormErrors, status_code: int = 200
+) -> Response:  # type: ignore[no-untyped-def]
+    order = orders.get_order(db, web.actor, order_id)
+    return web.render(
+        "shop/after_sale_new.html",
+        status_code=status_code,
+        order=order,
+        lines=orders.lines_of(db, [order.id])[order.id],
+        kind=kind,
+        form=form,
+        errors=errors,
+    )
+
+
+def _kind(value: str | None) -> str:
+    return value if value in {k.value for k in AfterSaleKind} else AfterSaleKind.RETURN_REFUND.value
+
+
+@router.get("/orders/{order_id}/after-sale", response_class=HTMLResponse)
+def after_sale_form(order_id: int, request: Request, web: WebDep, db: ReadDB) -> Response:
+    require_roles(web, *BUYERS)
+    return _render_after_sale_form(web, db, order_id, _kind(request.query_params.get("kind")), {}, FormErrors())
+
+
+@router.post("/orders/{order_id}/after-sale", response_class=HTMLResponse)
+def request_after_sale(
+    order_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    require_roles(web, *BUYERS)
+    kind = _kind(form.get("kind"))
+    order = orders.get_order(db, web.actor, order_id)
+    chosen = []
+    for line in orders.lines_of(db, [order.id])[order.id]:
+        quantity = _int(form.get(f"qty-{line.id}"))
+        if quantity:
+            chosen.append((line.id, quantity))
+    rename = {f"lines.{i}.quantity": f"qty-{line_id}" for i, (line_id, _) in enumerate(chosen)}
+    rename |= {f"lines.{i}.order_line_id": f"qty-{line_id}" for i, (line_id, _) in enumerate(chosen)}
+    rename["lines"] = "general"
+    try:
+        if not chosen:
+            raise InvalidInput("choose at least one item", field="lines")
+        body = AfterSaleIn.model_validate(
+            {
+                "kind": kind,
+                "reason": form.text("reason") or form.text("reason_choice"),
+                "lines": [{"order_line_id": i, "quantity": q} for i, q in chosen],
+            }
+        )
+        case = aftersales.do_request(
+            db,
+            clock,
+            settings,
+            request.app.state.gateway,
+            web.actor,
+            order.id,
+            kind=AfterSaleKind(body.kind),
+            reason=body.reason,
+            lines=[(x.order_line_id, x.quantity) for x in body.lines or []],
+        )
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        errors = field_errors(web, exc, rename)
+        if "general" in errors:
+            errors.general = errors.pop("general")
+        if "kind" in errors:
+            errors.general = errors.pop("kind")
+        return _render_after_sale_form(web, db, order_id, kind, dict(form), errors, 422)
+    return web.redirect(f"/after-sales/{case.id}", flash="after_sale")
+
+
+@router.get("/after-sales", response_class=HTMLResponse)
+def after_sale_list(web: WebDep, db: ReadDB) -> Response:
+    require_roles(web, *BUYERS)
+    cases = aftersales.list_after_sales(db, web.actor, status=None, before_id=None, limit=50)
+    return web.render("shop/after_sales.html", cases=cases, tab="orders")
+
+
+def _render_case(
+    web: Web,
+    db,
+    case_id: int,
+    errors: FormErrors | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:  # type: ignore[no-untyped-def]
+    case = aftersales.get_after_sale(db, web.actor, case_id)
+    order = orders.get_order(db, web.actor, case.order_id)
+    lines = {line.id: line for line in orders.lines_of(db, [order.id])[order.id]}
+    return web.render(
+        "shop/after_sale.html",
+        status_code=status_code,
+        case=case,
+        order=order,
+        lines=lines,
+        errors=errors or FormErrors(),
+        form=form or {},
+    )
+
+
+@router.get("/after-sales/{case_id}", response_class=HTMLResponse)
+def after_sale_page(case_id: int, web: WebDep, db: ReadDB) -> Response:
+    require_signed_in(web)
+    return _render_case(web, db, case_id)
+
+
+@router.post("/after-sales/{case_id}/return-shipment", response_class=HTMLResponse)
+def ship_return(case_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    try:
+        body = ShipIn.model_validate({"carrier": form.text("carrier"), "tracking_no": form.text("tracking_no")})
+        aftersales.do_ship_return(db, clock, web.actor, case_id, body.carrier, body.tracking_no)
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_case(web, db, case_id, field_errors(web, exc), dict(form), 422)
+    return web.redirect(f"/after-sales/{case_id}", flash="returned")
+
+
+@router.post("/after-sales/{case_id}/withdraw", response_class=HTMLResponse)
+def withdraw(case_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    require_signed_in(web)
+    aftersales.do_withdraw(db, clock, web.actor, case_id)
+    db.commit()
+    return web.redirect(f"/after-sales/{case_id}", flash="withdrawn")
+
+
+# --- account -------------------------------------------------------------------------------------------------
+
+
+def _render_account(
+    web: Web, db, clock, errors: FormErrors | None = None, pw_errors: FormErrors | None = None, status_code: int = 200
+) -> Response:  # type: ignore[no-untyped-def]
+    actor = require_signed_in(web)
+    user = accounts.get_user(db, actor, actor.user_id)
+    return web.render(
+        "shop/account.html",
+        status_code=status_code,
+        user=user,
+        cohort=accounts.age_cohort(user.birth_year, clock.now().year) if user.role == "shopper" else None,
+        errors=errors or FormErrors(),
+        pw_errors=pw_errors or FormErrors(),
+        tab="account",
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return _render_account(web, db, clock)
+
+
+@router.post("/account", response_class=HTMLResponse)
+def update_account(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    actor = require_signed_in(web)
+    data: dict[str, Any] = {"display_name": form.text("display_name")}
+    birth_year = form.text("birth_year")
+    if actor.role is Role.SHOPPER:
+        data["birth_year"] = _int(birth_year) if birth_year.isdigit() else (birth_year or None)
+    try:
+        body = ProfileIn.model_validate(data)
+        fields = body.model_dump(exclude_unset=True)
+        accounts.do_update_profile(
+            db,
+            clock,
+            actor,
+            display_name=fields.get("display_name"),
+            birth_year=fields.get("birth_year"),
+            clear_birth_year="birth_year" in fields and fields["birth_year"] is None,
+        )
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_account(web, db, clock, errors=field_errors(web, exc), status_code=422)
+    return web.redirect("/account", flash="saved")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    actor = require_signed_in(web)
+    try:
+        body = ProfileIn.model_validate(
+            {"password": form.get("password", ""), "current_password": form.get("current_password", "")}
+        )
+        accounts.do_update_profile(db, clock, actor, password=body.password, current_password=body.current_password)
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_account(web, db, clock, pw_errors=field_errors(web, exc), status_code=422)
+    response = web.redirect("/signin", flash="password")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- signing in and out ----------------------------------------------------------------------------------
+
+
+def _home_of(role: str) -> str:
+    return {"merchant": "/merchant", "operator": "/ops"}.get(role, "/")
+
+
+def _open_session(web: Web, db, clock, settings, email: str, password: str, target: str | None, flash: str) -> Response:  # type: ignore[no-untyped-def]
+    secret, _, user = accounts.do_issue_token(
+        db, clock, email=email, password=password, kind="session", ttl=timedelta(hours=settings.token_ttl_hours)
+    )
+    db.commit()
+    response = web.redirect(_local_path(target, _home_of(user.role)), flash=flash)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.token_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, web: WebDep) -> Response:
+    return web.render("shop/signin.html", form={"next": request.query_params.get("next", "")}, errors=FormErrors())
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    try:
+        body = TokenIn.model_validate({"email": form.text("email"), "password": form.get("password", "")})
+        return _open_session(web, db, clock, settings, body.email, body.password, form.get("next"), "signed_in")
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        errors = field_errors(web, exc)
+        return web.render(
+            "shop/signin.html",
+            status_code=422 if isinstance(exc, ValidationError) else exc.status,
+            form={"email": form.text("email"), "next": form.get("next", "")},
+            errors=errors,
+        )
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, web: WebDep) -> Response:
+    role = request.query_params.get("role", "shopper")
+    form = {
+        "role": role if role in ("shopper", "merchant") else "shopper",
+        "next": request.query_params.get("next", ""),
+    }
+    return web.render("shop/signup.html", form=form, errors=FormErrors())
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    data: dict[str, Any] = {
+        "email": form.text("email"),
+        "password": form.get("password", ""),
+        "display_name": form.text("display_name"),
+        "role": form.text("role") or "shopper",
+    }
+    birth_year = form.text("birth_year")
+    if birth_year:
+        data["birth_year"] = int(birth_year) if birth_year.isdigit() else birth_year
+    try:
+        body = SignUpIn.model_validate(data)
+        accounts.do_sign_up(
+            db,
+            clock,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            role=Role(body.role),
+            birth_year=body.birth_year,
+        )
+        db.flush()
+        return _open_session(web, db, clock, settings, body.email, body.password, form.get("next"), "signed_up")
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        shown = {k: v for k, v in form.items() if k != "password"}
+        return web.render(
+            "shop/signup.html",
+            status_code=422 if isinstance(exc, ValidationError) else exc.status,
+            form=shown,
+            errors=field_errors(web, exc),
+        )
+
+
+@router.post("/signout", response_class=HTMLResponse)
+def signout(request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        accounts.do_revoke_token(db, clock, secret)
+        db.commit()
+    response = web.redirect("/", flash="signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+__all__ = ["router"]

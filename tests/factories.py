@@ -1,0 +1,133 @@
+"""Test factories that build state through the real API (so every fixture is also a use of it)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from yinli.accounts.service import do_sign_up
+from yinli.catalog.models import Category
+from yinli.core.auth import Role
+from yinli.core.clock import SystemClock
+from yinli.core.db import Database
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+@dataclass
+class User:
+    id: int
+    email: str
+    role: str
+    token: str
+    store_id: int | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class World:
+    client: TestClient
+    database: Database
+    _operator: User | None = field(default=None, init=False)
+
+    # --- people ---
+    def user(self, role: str = "shopper", **extra: Any) -> User:
+        n = next(_seq)
+        email = f"{role}{n}@example.com"
+        if role == "operator":
+            with self.database.session() as session:
+                do_sign_up(
+                    session,
+                    SystemClock(),
+                    email=email,
+                    password=PASSWORD,
+                    display_name=f"op{n}",
+                    role=Role.OPERATOR,
+                    allow_operator=True,
+                )
+        else:
+            body = {"email": email, "password": PASSWORD, "display_name": f"{role} {n}", "role": role, **extra}
+            r = self.client.post("/api/v1/accounts", json=body)
+            assert r.status_code == 201, r.text
+        r = self.client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        data = r.json()
+        return User(data["user"]["id"], email, role, data["access_token"], data["user"]["store_id"])
+
+    @property
+    def operator(self) -> User:
+        if self._operator is None:
+            self._operator = self.user("operator")
+        return self._operator
+
+    def shopper(self) -> User:
+        return self.user("shopper", birth_year=1990)
+
+    # --- stores ---
+    def merchant(self, *, approve: bool = True, name: str | None = None) -> User:
+        """A merchant account with its own store (approved and active unless `approve=False`)."""
+        m = self.user("merchant")
+        r = self.client.post("/api/v1/stores", json={"name": name or f"店铺{m.id}"}, headers=m.headers)
+        assert r.status_code == 201, r.text
+        m.store_id = r.json()["id"]
+        if approve:
+            r = self.client.post(
+                f"/api/v1/stores/{m.store_id}/review", json={"decision": "approve"}, headers=self.operator.headers
+            )
+            assert r.status_code == 200, r.text
+        return m
+
+    # --- catalog ---
+    def leaf_id(self, path: str = "手机数码 > 手机配件 > 手机保护套") -> int:
+        with self.database.session() as session:
+            return int(session.scalar(select(Category.id).where(Category.path == path)))  # type: ignore[arg-type]
+
+    def product(self, merchant: User, *, listed: bool = True, price_fen: int = 3900, **extra: Any) -> dict[str, Any]:
+        n = next(_seq)
+        body = {
+            "category_id": self.leaf_id(),
+            "title": f"测试商品 {n} 手机壳",
+            "skus": [
+                {"code": f"A{n}", "attributes": {"颜色": "黑"}, "price_fen": price_fen},
+                {"code": f"B{n}", "attributes": {"颜色": "白"}, "price_fen": price_fen + 500},
+            ],
+            **extra,
+        }
+        r = self.client.post("/api/v1/products", json=body, headers=merchant.headers)
+        assert r.status_code == 201, r.text
+        product = r.json()
+        if listed:
+            r = self.client.post(f"/api/v1/products/{product['id']}/list", headers=merchant.headers)
+            assert r.status_code == 200, r.text
+            product = r.json()
+        return product  # type: ignore[no-any-return]
+
+
+ADDRESS = {"name": "李雷", "phone": "13800000000", "region": "浙江省 杭州市 西湖区", "line": "文三路 1 号"}
+
+
+def stock(world: World, merchant: User, sku_id: int, on_hand: int) -> None:
+    r = world.client.put(f"/api/v1/skus/{sku_id}/stock", json={"on_hand": on_hand}, headers=merchant.headers)
+    assert r.status_code == 200, r.text
+
+
+def buy(world: World, shopper: User, items: list[dict[str, Any]], *, key: str | None = None) -> dict[str, Any]:
+    """Checkout `items` ({sku_id, quantity, ...}); returns the pending payment."""
+    headers = {**shopper.headers, **({"Idempotency-Key": key} if key else {})}
+    r = world.client.post("/api/v1/checkout", json={"items": items, "address": ADDRESS}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def pay(world: World, shopper: User, payment_id: int, method: str = "card") -> dict[str, Any]:
+    r = world.client.post(f"/api/v1/payments/{payment_id}/pay", json={"method": method}, headers=shopper.headers)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]

@@ -74,6 +74,8 @@ def database(template_url: str, _pg_database: Database | None, tmp_path: Path) -
         tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEEP_ON_RESET]
         with _pg_database.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # the seeded tree is kept, but what tests may change on it goes back to the seed
+            conn.execute(text("UPDATE categories SET fee_rate_bps = NULL WHERE fee_rate_bps IS NOT NULL"))
         yield _pg_database
         return
     source = Path(template_url.removeprefix("sqlite:///"))

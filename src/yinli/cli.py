@@ -14,6 +14,7 @@ from yinli.core.clock import SystemClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings, get_settings
 from yinli.search.cli import app as search_app
+from yinli.sim.cli import app as sim_app
 from yinli.traffic.cli import app as train_app
 
 app = typer.Typer(help="yinli: a user-first content-commerce platform.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(search_app, name="search")
 app.add_typer(train_app, name="train")
+app.add_typer(sim_app, name="simulate")
 console = Console()
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -114,27 +116,29 @@ def create_operator(
 
 @app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Build a fresh demo marketplace in a new SQLite database under the data directory, then serve it."""
-    from yinli.catalog.categories import do_load_categories
-    from yinli.sample import DEMO_PASSWORD, load_sample
+    """Simulate a few days of a fresh marketplace (SQLite under the data directory), then serve it while a
+    light simulation keeps shoppers buying and live rooms on air."""
+    from rich.progress import Progress
 
-    base = get_settings()
-    path = base.data_dir / "demo.db"
-    for stale in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
-        stale.unlink(missing_ok=True)
-    settings = base.model_copy(update={"database_url": f"sqlite:///{path.as_posix()}"})
-    migrate.upgrade(settings.resolved_database_url)
-    database = Database(settings.resolved_database_url)
-    with database.session() as session:
-        tree = do_load_categories(session)
-        sample = load_sample(session, settings, SystemClock().now())
-    database.dispose()
+    from yinli.sample import DEMO_PASSWORD
+    from yinli.sim.demo import DEMO_WORLD, LiveMarket, build, demo_settings
+
+    settings = demo_settings(get_settings(), get_settings().data_dir)
+    with Progress(console=console) as bar:
+        task = bar.add_task("simulating the last days", total=DEMO_WORLD.days)
+        mk, sample = build(settings, SystemClock().now(), lambda d, s: bar.update(task, advance=1))
     console.print(
-        f"demo marketplace: {sum(tree.total_by_level.values())} categories, {sample.stores} stores, "
-        f"{sample.products} products, {sample.orders} orders in {path}\n"
+        f"demo marketplace: {len(mk.merchants) + sample.stores} stores, {len(mk.products) + sample.products} "
+        f"products, {len(mk.shoppers)} simulated shoppers; {sum(d.purchases for d in mk.days)} orders in the "
+        f"last {DEMO_WORLD.days} days\n"
         f"sign in as {sample.operator_email}, shopper@demo.yinli or shoes@demo.yinli — password {DEMO_PASSWORD}"
     )
-    _serve(settings, host, port)
+    market = LiveMarket(mk, settings.resolved_database_url)
+    market.start()
+    try:
+        _serve(settings, host, port)
+    finally:
+        market.stop()
 
 
 if __name__ == "__main__":

@@ -44,18 +44,24 @@ def check_birth_year(birth_year: int | None, role: Role, clock: Clock) -> None:
         raise InvalidInput(f"birth year must be between 1900 and {this_year}", field="birth_year")
 
 
+NO_PASSWORD = "!"  # not an argon2 hash: verify_password() is always False for it
+
+
 def do_sign_up(
     session: Session,
     clock: Clock,
     *,
     email: str,
-    password: str,
+    password: str | None,
     display_name: str,
     role: Role,
     birth_year: int | None = None,
     allow_operator: bool = False,
 ) -> User:
-    """Create an account. Operators are only created by another operator or the CLI (`allow_operator`)."""
+    """Create an account. Operators are only created by another operator or the CLI (`allow_operator`).
+
+    `password=None` makes an account that cannot sign in (the simulator's agents act in-process; hashing
+    100,000 passwords with argon2 would take minutes and protect nothing)."""
     if role is Role.OPERATOR and not allow_operator:
         raise InvalidInput("operators cannot sign themselves up", field="role")
     check_birth_year(birth_year, role, clock)
@@ -65,7 +71,7 @@ def do_sign_up(
     user = User(
         email=email,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else NO_PASSWORD,
         role=role.value,
         birth_year=birth_year,
         is_active=True,

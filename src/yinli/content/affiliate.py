@@ -253,3 +253,13 @@ def commissions_of(
     if store_id is not None:
         query = query.where(AffiliateCommission.store_id == store_id)
     return list(session.scalars(query))
+
+
+def plans_of_store(
+    session: Session, store_id: int, *, active: bool | None = None, limit: int = 200
+) -> list[AffiliatePlan]:
+    """A store's affiliate plans, newest first (`active`: only active or only ended ones)."""
+    query = select(AffiliatePlan).where(AffiliatePlan.store_id == store_id)
+    if active is not None:
+        query = query.where(AffiliatePlan.status == ("active" if active else "ended"))
+    return list(session.scalars(query.order_by(AffiliatePlan.id.desc()).limit(limit)))

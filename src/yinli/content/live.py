@@ -372,3 +372,17 @@ def live_now(session: Session, limit: int = 50) -> list[LiveSession]:
             .limit(limit)
         )
     )
+
+
+def room_of_store(session: Session, store_id: int) -> LiveRoom | None:
+    """The store's live room, if it has opened one (the merchant console's live page)."""
+    return session.scalar(select(LiveRoom).where(LiveRoom.store_id == store_id))
+
+
+def sessions_of_room(session: Session, room_id: int, limit: int = 50) -> list[LiveSession]:
+    """A room's sessions, newest first."""
+    return list(
+        session.scalars(
+            select(LiveSession).where(LiveSession.room_id == room_id).order_by(LiveSession.id.desc()).limit(limit)
+        )
+    )

@@ -19,7 +19,7 @@ from yinli.sim.market import SimConfig
 from yinli.sim.run import NotEmpty, simulate
 from yinli.traffic.models import TrafficEvent
 
-SMALL = SimConfig(days=3, shoppers=120, merchants=10, creators=2, seed=11, launch_quota=10)
+SMALL = SimConfig(days=3, shoppers=400, merchants=12, creators=2, seed=11, launch_quota=10)
 
 
 def run(database: Database, tmp_path: Path, config: SimConfig = SMALL, out: bool = True):  # type: ignore[no-untyped-def]

@@ -98,9 +98,9 @@ class Day:
     # --- merchants and creators -------------------------------------------------------------------------
 
     def merchants_morning(self) -> None:
-        mk, rng = self.mk, self.mk.rng
-        for _ in range(int(rng.poisson(mk.config.daily_new_merchants))):
-            mk.add_merchant(self.index)
+        mk, rng = self.mk, self.mk.merchant_rng
+        for _ in range(int(mk.arrival_rng.poisson(mk.config.daily_new_merchants))):
+            mk.add_merchant(self.index, mk.arrival_rng)
             self.stats.new_merchants += 1
         for m in mk.merchants:
             if not m.open:
@@ -110,7 +110,7 @@ class Day:
                 if rng.random() < 0.08:
                     self._reprice(s, m)
                 if rng.random() < 0.04:
-                    mk._list_product(s, m)
+                    mk.list_product(s, m, rng)
                 if "video" in m.formats and rng.random() < 0.3:
                     self._publish(s, mk.merchant_actor(m), m.product_ids, m.index)
             if "live" in m.formats and m.room_id is not None and rng.random() < 0.5:
@@ -137,14 +137,14 @@ class Day:
             for sku_id in self.mk.products[pid].sku_ids:
                 stock = s.get(Stock, sku_id)
                 if stock is not None and stock.on_hand - stock.reserved < 20:
-                    refill = stock.on_hand + int(self.mk.rng.integers(50, 200))
+                    refill = stock.on_hand + int(self.mk.merchant_rng.integers(50, 200))
                     inventory.do_set_on_hand(s, sku_id, refill, self.mk.clock.now(), m.owner_id)
 
     def _reprice(self, s: Any, m: Merchant) -> None:
         """Nudge one product's prices: sell better and costs rise — both happen."""
         mk = self.mk
-        pid = m.product_ids[int(mk.rng.integers(len(m.product_ids)))]
-        factor = float(mk.rng.choice([0.9, 0.95, 1.05, 1.1]))
+        pid = m.product_ids[int(mk.merchant_rng.integers(len(m.product_ids)))]
+        factor = float(mk.merchant_rng.choice([0.9, 0.95, 1.05, 1.1]))
         for sku in catalog.skus_of(s, pid):
             price = max(100, int(sku.price_fen * factor) // 10 * 10)
             changes: dict[str, int] = {"price_fen": price}
@@ -156,9 +156,10 @@ class Day:
         if not product_ids:
             return
         mk = self.mk
-        k = min(len(product_ids), int(mk.rng.integers(1, 3)))
-        picks = [int(p) for p in mk.rng.choice(product_ids, size=k, replace=False)]
-        title, seconds = f"{mk.products[picks[0]].leaf.name} 开箱实测", int(mk.rng.integers(15, 90))
+        rng = mk.merchant_rng
+        k = min(len(product_ids), int(rng.integers(1, 3)))
+        picks = [int(p) for p in rng.choice(product_ids, size=k, replace=False)]
+        title, seconds = f"{mk.products[picks[0]].leaf.name} 开箱实测", int(rng.integers(15, 90))
         try:
             videos.do_publish(
                 s, mk.clock, actor, title=title, duration_seconds=seconds,
@@ -172,9 +173,10 @@ class Day:
         mk = self.mk
         if not product_ids:
             return
-        start = self.at(float(mk.rng.uniform(10, 21)))
-        hours = float(mk.rng.uniform(1.5, 3.0))
-        picks = [int(p) for p in mk.rng.choice(product_ids, size=min(8, len(product_ids)), replace=False)]
+        rng = mk.merchant_rng
+        start = self.at(float(rng.uniform(10, 21)))
+        hours = float(rng.uniform(1.5, 3.0))
+        picks = [int(p) for p in rng.choice(product_ids, size=min(8, len(product_ids)), replace=False)]
         try:
             with mk.database.session() as s:
                 sid = live.do_schedule(
@@ -182,6 +184,7 @@ class Day:
                 ).id
         except DomainError:
             return  # a session is still open in this room
+        self.mk.host_charisma[sid] = charisma
         self.timeline.add(start, "live_start", (actor, sid, picks[0]))
         for n, pid in enumerate(picks[1:], start=1):
             at = start + timedelta(hours=hours * n / len(picks))
@@ -215,8 +218,8 @@ class Day:
         mk, sh = self.mk, self.mk.shoppers
         p = np.clip(sh.activity * (0.4 + 1.2 * sh.trust), 0.0, 0.95)
         p[sh.churned] = 0.0
-        coming = np.flatnonzero(mk.rng.random(len(sh)) < p)
-        hours = np.clip(mk.rng.normal(17.5, 4.5, size=len(coming)), 7.0, 23.9)
+        coming = np.flatnonzero(mk.visit_rng.random(len(sh)) < p)
+        hours = np.clip(mk.visit_rng.normal(17.5, 4.5, size=len(coming)), 7.0, 23.9)
         for i, h in zip(coming, hours, strict=True):
             self.timeline.add(self.at(float(h)), "visit", int(i))
 

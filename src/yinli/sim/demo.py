@@ -28,7 +28,7 @@ from yinli.sim.market import Market, SimConfig
 from yinli.sim.run import Progress, simulate
 
 log = logging.getLogger("yinli.demo")
-DEMO_WORLD = SimConfig(days=3, shoppers=600, merchants=30, creators=4, seed=7)
+DEMO_WORLD = SimConfig(days=4, shoppers=2_500, merchants=60, creators=6, seed=7)
 
 
 def build(settings: Settings, now: datetime, progress: Progress | None = None) -> tuple[Market, SampleResult]:

@@ -93,7 +93,14 @@ class Market:
         self.database, self.settings, self.config = database, settings, config
         # the clock starts months early: the starting merchants opened then, so they are not "new" at day 0
         self.clock = SimulatedClock(config.start - HISTORY)
-        self.rng = np.random.default_rng(config.seed)
+        # Separate streams, so that under two policies the same seed gives the same world: who exists, who
+        # joins when, and who visits when do not shift because shoppers clicked differently.
+        world_seq, arrival_seq, visit_seq, merchant_seq, behaviour_seq = np.random.SeedSequence(config.seed).spawn(5)
+        self.world_rng = np.random.default_rng(world_seq)  # the starting world
+        self.arrival_rng = np.random.default_rng(arrival_seq)  # merchants joining during the run
+        self.visit_rng = np.random.default_rng(visit_seq)  # who comes when
+        self.merchant_rng = np.random.default_rng(merchant_seq)  # merchants' and creators' daily decisions
+        self.rng = np.random.default_rng(behaviour_seq)  # shoppers' choices
         self.gateway = SimulatedGateway(failure_rate=0.02, seed=config.seed)
         self.leaves: list[Leaf] = []
         self.tops: list[str] = []
@@ -102,12 +109,13 @@ class Market:
         self.leaf_weight_by_top: dict[int, tuple[list[Leaf], np.ndarray]] = {}
         self.merchants: list[Merchant] = []
         self.creators: list[Creator] = []
-        self.shoppers: Shoppers = world.draw_shoppers(self.rng, 0, 1, np.ones(1))
+        self.shoppers: Shoppers = world.draw_shoppers(self.world_rng, 0, 1, np.ones(1))
         self.products: dict[int, Product] = {}
         self.store_merchant: dict[int, int] = {}
         self.operator = Actor(0, Role.OPERATOR)
         self.days: list[DayStats] = []
         self.active_days: list[set[int]] = []  # shopper indexes with a session, per day
+        self.host_charisma: dict[int, float] = {}  # live session -> its host's pull (0.5: an ordinary host)
         self.leaving: list[tuple[datetime, Actor, int]] = []  # live viewers due to leave (real-clock mode)
         self._search: SearchEngine | None = None
         self._traffic: TrafficEngine | None = None
@@ -162,7 +170,7 @@ class Market:
         first = self.clock.now()
         for k in range(self.config.merchants):
             self.clock.set(first + (HISTORY - timedelta(days=31)) * k / self.config.merchants)
-            self.add_merchant(day=-1)
+            self.add_merchant(-1, self.world_rng)
         self.clock.set(self.config.start - timedelta(days=1))
         self._add_creators()
         self._add_shoppers(self.config.shoppers)
@@ -193,15 +201,15 @@ class Market:
                 w = np.array([leaf.weight for leaf in leaves])
                 self.leaf_weight_by_top[t] = (leaves, w / w.sum())
 
-    def leaf_in(self, top: int) -> Leaf:
+    def leaf_in(self, top: int, rng: np.random.Generator) -> Leaf:
         leaves, w = self.leaf_weight_by_top[top]
-        return leaves[int(self.rng.choice(len(leaves), p=w))]
+        return leaves[int(rng.choice(len(leaves), p=w))]
 
-    def add_merchant(self, day: int) -> Merchant:
+    def add_merchant(self, day: int, rng: np.random.Generator) -> Merchant:
         """A merchant joins: account, store application, approval, first listings and stock."""
-        m = world.draw_merchant(self.rng, len(self.merchants), day, self.top_weight)
+        m = world.draw_merchant(rng, len(self.merchants), day, self.top_weight)
         while m.top not in self.leaf_weight_by_top:
-            m.top = int(self.rng.choice(len(self.top_weight), p=self.top_weight))
+            m.top = int(rng.choice(len(self.top_weight), p=self.top_weight))
         with self.database.session() as s:
             owner = accounts.do_sign_up(
                 s, self.clock, email=f"merchant{m.index}@sim.yinli", password=None,
@@ -213,21 +221,20 @@ class Market:
             )  # fmt: skip
             merchants.do_review_store(s, self.clock, self.operator, store.id, approve=True, note="模拟审核")
             m.owner_id, m.store_id = owner.id, store.id
-            for _ in range(int(self.rng.integers(3, 8))):
-                self._list_product(s, m)
+            for _ in range(int(rng.integers(3, 8))):
+                self.list_product(s, m, rng)
             if "live" in m.formats:
                 m.room_id = live.do_open_room(s, self.clock, self.merchant_actor(m), title=f"小店{m.index}直播间").id
-            if self.rng.random() < 0.5:  # half the merchants invite creators to sell for a commission
+            if rng.random() < 0.5:  # half the merchants invite creators to sell for a commission
                 for pid in m.product_ids[:2]:
-                    rate = int(self.rng.integers(10, 26)) * 100
+                    rate = int(rng.integers(10, 26)) * 100
                     affiliate.do_open_plan(s, self.clock, self.merchant_actor(m), product_id=pid, rate_bps=rate)
         self.merchants.append(m)
         self.store_merchant[m.store_id] = m.index
         return m
 
-    def _list_product(self, s: object, m: Merchant) -> None:
-        leaf = self.leaf_in(m.top)
-        rng = self.rng
+    def list_product(self, s: object, m: Merchant, rng: np.random.Generator) -> None:
+        leaf = self.leaf_in(m.top, rng)
         # a market price per leaf, heavy-tailed across leaves, then this offer around it
         base = float(np.exp(np.log(3_000) + (hash_unit(leaf.id) * 2.6)))
         market = int(base * rng.lognormal(0.0, 0.25))
@@ -264,13 +271,13 @@ class Market:
                 creators.do_save_profile(
                     s, self.clock, actor, handle=f"sim_creator_{c}", bio="模拟达人", avatar_url=None
                 )
-                top = int(self.rng.choice(len(self.top_weight), p=self.top_weight))
-                creator = Creator(c, user.id, top, float(self.rng.beta(3.0, 3.0)))
+                top = int(self.world_rng.choice(len(self.top_weight), p=self.top_weight))
+                creator = Creator(c, user.id, top, float(self.world_rng.beta(3.0, 3.0)))
                 creator.room_id = live.do_open_room(s, self.clock, actor, title=f"达人{c}的直播间").id
                 self.creators.append(creator)
 
     def _add_shoppers(self, n: int) -> None:
-        self.shoppers = world.draw_shoppers(self.rng, n, len(self.tops), self.top_weight)
+        self.shoppers = world.draw_shoppers(self.world_rng, n, len(self.tops), self.top_weight)
         with self.database.session() as s:
             for i in range(n):
                 user = accounts.do_sign_up(
@@ -280,9 +287,9 @@ class Market:
                 self.shoppers.user_id[i] = user.id
             # audiences: each creator is followed by shoppers who like their category (heavy-tailed sizes)
             for creator in self.creators:
-                size = min(n, int(self.rng.pareto(1.5) * n * 0.01) + 5)
+                size = min(n, int(self.world_rng.pareto(1.5) * n * 0.01) + 5)
                 w = self.shoppers.taste[:, creator.top] + 1e-6
-                picks = self.rng.choice(n, size=size, replace=False, p=w / w.sum())
+                picks = self.world_rng.choice(n, size=size, replace=False, p=w / w.sum())
                 creator.followers = [int(i) for i in picks]
                 for i in creator.followers:
                     creators.do_follow(s, self.clock, self.shopper_actor(i), "creator", creator.user_id)

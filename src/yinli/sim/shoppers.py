@@ -110,7 +110,7 @@ class Session:
 
     def _search(self) -> list[Offer]:
         mk = self.mk
-        leaf = mk.leaf_in(self._favourite_top())
+        leaf = mk.leaf_in(self._favourite_top(), self.rng)
         return self._searched(leaf.name, Filters(), Surface.SEARCH)
 
     def _mall(self) -> list[Offer]:
@@ -214,8 +214,15 @@ class Session:
             + 0.12 * math.log1p(card.sales_count)
             + noisy
             + offer.impulse
+            + self._host_pull(offer)
             + float(self.rng.gumbel(0.0, 0.6))
         )
+
+    def _host_pull(self, offer: Offer) -> float:
+        """A charismatic host makes a room's goods more appealing (creators differ; a store's host is 0.5)."""
+        if offer.surface is not Surface.LIVE or offer.source_id is None:
+            return 0.0
+        return self.mk.host_charisma.get(offer.source_id, 0.5) - 0.5
 
     def _desire(self, offer: Offer, card: ProductCard, appeal: float) -> float:
         sh, i = self.mk.shoppers, self.i

@@ -80,9 +80,14 @@ def signed_in(browser_factory, user) -> Browser:  # type: ignore[no-untyped-def]
     return browser_factory(user.email)
 
 
+def sync_search(app) -> int:  # type: ignore[no-untyped-def]
+    """Bring the search index up to the catalog, as the background jobs' next round would."""
+    return app.state.search.sync(app.state.db)  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def shop(world: World):  # type: ignore[no-untyped-def]
-    """A merchant with an active store and two listed products with stock, and a shopper."""
+def shop(world: World, app):  # type: ignore[no-untyped-def]
+    """A merchant with an active store and two listed products with stock (indexed for search), and a shopper."""
     from tests.factories import stock
 
     m = world.merchant(name="好物小店")
@@ -91,6 +96,7 @@ def shop(world: World):  # type: ignore[no-untyped-def]
     for p in (p1, p2):
         for sku in p["skus"]:
             stock(world, m, sku["id"], 20)
+    sync_search(app)
     return {"merchant": m, "products": [p1, p2], "shopper": world.shopper()}
 
 
@@ -163,6 +169,7 @@ def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         load_sample(session, settings, SystemClock().now())
     _go_live(database)
     app = create_app(settings, db=database)
+    sync_search(app)  # background jobs are off: index the sample marketplace for search now
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

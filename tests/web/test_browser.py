@@ -70,7 +70,7 @@ def test_shopper_buys_merchant_ships_shopper_returns_merchant_refunds(live_serve
     assert "共 1 件商品" in shopper.locator("#results").inner_text()
     shot(shopper, "04-search-phone")
     shopper.locator(".card a.card-link").first.click()
-    shopper.wait_for_url("**/p/*?from=search")
+    shopper.wait_for_url("**/p/*?from=search&source_id=*")
 
     # the product page: pick a SKU (HTMX swaps the price), open the breakdown
     shopper.locator(".sku-options label", has_text="42").click()

@@ -254,3 +254,42 @@ def test_ops_kpis(browser_factory, world, shop):
     assert r.status_code == 200
     assert "¥129.00" in r.text and "搜索" in r.text and r.text.count('<svg class="chart') == 2
     assert ops.get("/ops?days=7").status_code == 200
+
+
+def test_category_picker_works_without_javascript(browser_factory, world, shop, database):
+    """Step through the three levels with the picker's own submit button, keeping what was typed."""
+    b = browser_factory(shop["merchant"].email)
+    page = b.get("/merchant/products/new").text
+    assert "<noscript>" in page and 'name="step" value="category"' in page
+    with database.read_sessions() as s:
+        from yinli.catalog.models import Category
+
+        leaf = s.get(Category, world.leaf_id())
+        level2 = s.get(Category, leaf.parent_id)  # type: ignore[union-attr]
+        level1 = s.get(Category, level2.parent_id)  # type: ignore[union-attr]
+    typed = {"title": "防摔手机壳", "sku_code": "S-1", "price": "29.90", "stock": "8"}
+    r = b.post(
+        "/merchant/products/new", {**typed, "level1": level1.id, "step": "category"}, page="/merchant/products/new"
+    )
+    assert r.status_code == 200 and 'value="防摔手机壳"' in r.text and 'value="29.90"' in r.text
+    level2_select = r.text[r.text.index('id="f-level2"') : r.text.index('id="f-category_id"')]
+    assert f'value="{level2.id}"' in level2_select
+    r = b.post(
+        "/merchant/products/new",
+        {**typed, "level1": level1.id, "level2": level2.id, "step": "category"},
+        page="/merchant/products/new",
+    )
+    leaf_select = r.text[r.text.index('id="f-category_id"') :]
+    assert f'<option value="{leaf.id}">{leaf.name}</option>' in leaf_select
+    # a level-2 node that is not under the chosen level 1 is ignored, not trusted
+    r = b.post(
+        "/merchant/products/new", {**typed, "level1": level1.id, "level2": 999999, "step": "category"}, page="/merchant"
+    )
+    assert r.status_code == 200
+    r = b.post(
+        "/merchant/products/new",
+        {**typed, "level1": level1.id, "level2": level2.id, "category_id": leaf.id},
+        page="/merchant/products/new",
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "done=created" in r.headers["location"]

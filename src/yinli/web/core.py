@@ -276,6 +276,12 @@ def field_errors(web: Web, exc: DomainError | ValidationError, rename: Mapping[s
     return errors
 
 
+def status_of(exc: DomainError | ValidationError) -> int:
+    """The status a form answers with when it comes back with problems: the service's own (409 for a
+    conflict), 422 for input the schema refused."""
+    return exc.status if isinstance(exc, DomainError) else 422
+
+
 def general_error(web: Web, exc: DomainError) -> FormErrors:
     errors = FormErrors()
     errors.general = i18n.problem_message(web.lang, exc.code, exc.detail)
@@ -311,6 +317,32 @@ def parse_int(web: Web, errors: FormErrors, name: str, value: str, *, required: 
     except ValueError:
         errors[name] = web.t("请输入整数")
         return None
+
+
+def parse_percent(web: Web, errors: FormErrors, name: str, value: str) -> int | None:
+    """A percentage typed into a form ('12.5' or '12.5%') as basis points (1250), or a field error."""
+    value = value.strip().removesuffix("%").strip()
+    if not value:
+        errors[name] = web.t("必填")
+        return None
+    whole, _, part = value.partition(".")
+    if not whole.isdigit() or (part and (not part.isdigit() or len(part) > 2)):
+        errors[name] = web.t("请输入百分比，例如 12.5")
+        return None
+    return int(whole) * 100 + int((part + "00")[:2])
+
+
+def parse_when(web: Web, errors: FormErrors, name: str, value: str) -> datetime | None:
+    """A `datetime-local` input ('2026-11-24T20:00'), read in China Standard Time; empty is None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors[name] = web.t("请输入日期和时间，例如 2026-11-24 20:00")
+        return None
+    return moment.replace(tzinfo=DISPLAY_TZ) if moment.tzinfo is None else moment
 
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
@@ -392,9 +424,12 @@ __all__ = [
     "field_errors",
     "general_error",
     "parse_int",
+    "parse_percent",
+    "parse_when",
     "parse_yuan",
     "require_roles",
     "require_signed_in",
+    "status_of",
     "templates",
     "validate",
 ]

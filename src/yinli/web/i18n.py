@@ -41,6 +41,20 @@ FLASH = {
     "received": "已确认收到退货并退款",
     "approved": "已通过开店申请",
     "rejected": "已驳回开店申请",
+    "room_opened": "直播间已开通",
+    "scheduled": "直播已预约",
+    "live_started": "已开播",
+    "presented": "已切换讲解商品",
+    "live_ended": "直播已结束",
+    "products_added": "已添加到直播间",
+    "published": "短视频已发布",
+    "removed": "短视频已下架",
+    "plan_opened": "带货计划已开启",
+    "plan_ended": "带货计划已结束",
+    "liked": "已点赞",
+    "shared": "已分享",
+    "experiment_started": "实验已开始",
+    "experiment_stopped": "实验已停止",
 }
 
 # Values of domain enums, as shown.
@@ -91,6 +105,14 @@ LABELS: dict[str, dict[str, str]] = {
         "newest": "最新",
     },
     "price_reason": {"created": "新建", "merchant": "商家改价", "operator": "平台调整", "hosting": "托管定价"},
+    "live": {"scheduled": "待开播", "live": "直播中", "ended": "已结束"},
+    "plan_kind": {"open": "通用", "targeted": "定向"},
+    "plan": {"active": "进行中", "ended": "已结束"},
+    "commission": {"pending": "待结算", "payable": "可结算", "reversed": "已冲销"},
+    "launch": {"active": "扶持中", "withheld": "暂停扶持", "reached": "已达成", "expired": "未达成"},
+    "experiment": {"active": "进行中", "stopped": "已停止"},
+    "policy": {"user_first": "用户优先", "gmv_only": "只看成交额"},
+    "tier": {"rising": "潜力", "growing": "成长", "star": "明星"},
     "complaint": {
         "quality": "质量问题",
         "delivery": "物流问题",
@@ -131,6 +153,11 @@ PROBLEMS = {
     "wrong_role": "这里仅对相应角色的账号开放",
     "not_authenticated": "请先登录",
     "no_store": "请先申请开店",
+    "room_exists": "你已经开通了直播间",
+    "session_open": "已有一场预约或进行中的直播，请先结束它",
+    "no_affiliate_plan": "该商品没有对你开放的带货计划",
+    "experiment_running": "已有实验在进行，请先停止它",
+    "experiment_name_taken": "实验名称已被使用",
 }
 
 EN: dict[str, str] = {}  # loaded from messages/en.tsv at the bottom of this module

@@ -118,16 +118,17 @@ def join(session_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -
     return Response(status_code=204)
 
 
-def _buy_panel(
+def buy_panel(
     web: Web,
     db,
     settings,
-    session_id: int,
+    base: str,
     line: checkout.LineRequest,
     form: dict[str, str],
     errors: FormErrors,
     status_code: int = 200,
 ) -> Response:  # type: ignore[no-untyped-def]
+    """The checkout sheet inside a room or a video page (`base`: its URL; the sheet posts to base/order)."""
     priced = checkout.price_lines(db, settings, [line])[0]
     if not form and web.actor is not None:  # the address of the shopper's last order, to save typing
         last = orders.list_orders(db, web.actor, orders.OrderFilter(), before_id=None, limit=1)
@@ -137,7 +138,8 @@ def _buy_panel(
     return web.render(
         "live/_buy.html",
         status_code=status_code,
-        session_id=session_id,
+        base=base,
+        in_video=line.surface is Surface.SHORT_VIDEO,
         line=line,
         priced=priced,
         total=items_total + shipping,
@@ -149,40 +151,36 @@ def _buy_panel(
     )
 
 
-def _line(form: Any, session_id: int) -> checkout.LineRequest:
+def sheet_line(form: Any, surface: Surface, source_id: int) -> checkout.LineRequest:
     sku_id = _int(form.get("sku_id"))
     if sku_id is None:
         raise InvalidInput("pick a SKU", field="sku_id")
-    return checkout.LineRequest(sku_id, _int(form.get("quantity")) or 1, Surface.LIVE, session_id)
+    return checkout.LineRequest(sku_id, _int(form.get("quantity")) or 1, surface, source_id)
 
 
-@router.post("/{session_id}/buy", response_class=HTMLResponse)
-def buy(session_id: int, form: FormDep, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
-    """'Buy' in the room: HTMX opens the checkout panel in the page; without JS, the checkout page."""
+def open_sheet(web: Web, db, settings, base: str, line: checkout.LineRequest) -> Response:  # type: ignore[no-untyped-def]
+    """'Buy' in a room or video: HTMX opens the checkout sheet in the page; without JS, the checkout page
+    (same attribution)."""
     require_roles(web, *BUYERS)
-    line = _line(form, session_id)
     if not web.is_htmx:
-        query = urlencode(
-            {"sku_id": line.sku_id, "quantity": line.quantity, "surface": "live", "source_id": session_id}
-        )
+        fields = {"sku_id": line.sku_id, "quantity": line.quantity, "surface": line.surface.value}
+        query = urlencode({**fields, "source_id": line.source_id})
         return web.redirect(f"/checkout?{query}")
     try:
-        return _buy_panel(web, db, settings, session_id, line, {}, FormErrors())
+        return buy_panel(web, db, settings, base, line, {}, FormErrors())
     except DomainError as exc:
         return web.render("shop/_toast.html", errors=field_errors(web, exc))
 
 
-@router.post("/{session_id}/order", response_class=HTMLResponse)
-def order(
-    session_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
-) -> Response:
-    """Place the order and pay, inside the room."""
+def place_and_pay(
+    request: Request, web: Web, form: Any, db, clock, settings, base: str, line: checkout.LineRequest
+) -> Response:  # type: ignore[no-untyped-def]
+    """Place the order and pay, inside the room or video page (idempotent per sheet: `form_key`)."""
     actor = require_roles(web, *BUYERS)
-    line = _line(form, session_id)
     try:
         address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
         fingerprint = json.dumps(
-            {"address": address, "line": [line.sku_id, line.quantity, session_id]}, sort_keys=True
+            {"address": address, "line": [line.sku_id, line.quantity, line.source_id]}, sort_keys=True
         ).encode()
 
         def action() -> tuple[int, object]:
@@ -193,28 +191,54 @@ def order(
             db,
             clock,
             scope=f"user:{actor.user_id}",
-            key="web-live-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
+            key=f"web-{line.surface.value}-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
             method="POST",
-            path=f"/live/{session_id}/order",
+            path=f"{base}/order",
             body=fingerprint,
             action=action,
         )
     except (DomainError, ValidationError) as exc:
         db.rollback()
         errors = field_errors(web, exc, {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity"})
-        return _buy_panel(web, db, settings, session_id, line, dict(form), errors, 422)
+        return buy_panel(web, db, settings, base, line, dict(form), errors, 422)
     payment_id = int(body["payment_id"])  # type: ignore[index]
     database = request.app.state.db
+    in_video = line.surface is Surface.SHORT_VIDEO
     try:
         payments.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
     except DomainError as exc:
         if exc.code != "already_paid":
-            return web.render("live/_bought.html", payment_id=payment_id, order_id=None, errors=field_errors(web, exc))
+            return web.render(
+                "live/_bought.html",
+                payment_id=payment_id,
+                order_id=None,
+                in_video=in_video,
+                errors=field_errors(web, exc),
+            )
     with database.read_sessions() as s:
         placed = payments.orders_of(s, payment_id)
     return web.render(
-        "live/_bought.html", payment_id=payment_id, order_id=placed[0].id if placed else None, errors=FormErrors()
+        "live/_bought.html",
+        payment_id=payment_id,
+        order_id=placed[0].id if placed else None,
+        in_video=in_video,
+        errors=FormErrors(),
     )
 
 
-__all__ = ["router", "sessions_selling"]
+@router.post("/{session_id}/buy", response_class=HTMLResponse)
+def buy(session_id: int, form: FormDep, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
+    require_roles(web, *BUYERS)
+    return open_sheet(web, db, settings, f"/live/{session_id}", sheet_line(form, Surface.LIVE, session_id))
+
+
+@router.post("/{session_id}/order", response_class=HTMLResponse)
+def order(
+    session_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    require_roles(web, *BUYERS)
+    line = sheet_line(form, Surface.LIVE, session_id)
+    return place_and_pay(request, web, form, db, clock, settings, f"/live/{session_id}", line)
+
+
+__all__ = ["buy_panel", "open_sheet", "place_and_pay", "router", "sessions_selling", "sheet_line"]

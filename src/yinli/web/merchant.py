@@ -256,14 +256,17 @@ def category_options(request: Request, web: WebDep, db: ReadDB) -> Response:
     return web.render("merchant/_category_options.html", nodes=nodes, level=level)
 
 
-def _picker(db, leaf_id: int | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """The three selects of the category picker, pre-filled for `leaf_id`."""
+def _picker(db, leaf_id: int | None, level1: int | None = None, level2: int | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The three selects of the category picker, pre-filled for `leaf_id` (or, stepping through it
+    without JavaScript, for the level-1 and level-2 nodes chosen so far)."""
     chosen: list[int] = []
     if leaf_id:
         try:
             chosen = [c.id for c in categories.ancestors(db, categories.get_category(db, leaf_id))]
         except DomainError:
             chosen = []
+    if not chosen and level1 in {c.id for c in categories.children(db, None)}:
+        chosen = [level1] + ([level2] if level2 in {c.id for c in categories.children(db, level1)} else [])  # type: ignore[list-item]
     chosen += [0] * (3 - len(chosen))
     return {
         "level1": categories.children(db, None),
@@ -304,6 +307,14 @@ def create_product(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
     list_price = parse_yuan(web, errors, "list_price", form.get("list_price", ""), required=False)
     stock = parse_int(web, errors, "stock", form.get("stock", "0") or "0")
     leaf = _int(form.get("category_id"))
+    if form.get("step") == "category":  # the picker without JavaScript: show the next level, keep the rest
+        return web.render(
+            "merchant/product_new.html",
+            form=dict(form),
+            errors=FormErrors(),
+            picker=_picker(db, leaf, _int(form.get("level1")), _int(form.get("level2"))),
+            section="products",
+        )
     if not errors:
         try:
             body = ProductIn.model_validate(
@@ -355,7 +366,7 @@ def create_product(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
         status_code=422,
         form=dict(form),
         errors=errors,
-        picker=_picker(db, leaf),
+        picker=_picker(db, leaf, _int(form.get("level1")), _int(form.get("level2"))),
         section="products",
     )
 

@@ -1,31 +1,34 @@
-"""Where the storefront gets its lists of products: the feed and search (people find goods).
+"""Where the storefront gets its lists of products: search (people find goods), shelves and the feed.
 
-The seam: pages call `search(...)` and `home_feed(...)` and render what comes back; they never query
-the catalog themselves. Today both read the catalog's listing (`catalog.service.list_products`, newest
-first, with category and price filters) through `CatalogSearch`: keywords are matched on the newest
-`CANDIDATES` listed products and sorted in memory — a stand-in, fine for a demo marketplace, not for a
-real one. When `yinli.search` (tokenised, ranked, faceted) lands, a `SearchBackend` over it replaces
-`CatalogSearch` in `backend()` and nothing else changes. Likewise the feed takes live rooms and short
-videos as `FeedItem`s of other kinds once `yinli.content` serves them.
+- `search(engine, ...)`: the search page. Asks `yinli.search` (tokenised, ranked, faceted; the process's
+  engine from `search.service.engine_for`) and renders cards for the hits that are still on sale. The
+  index follows the catalog through the outbox, one background round behind it.
+- `browse(...)`: category shelves and store pages. They read the catalog's listing as it is now
+  (`catalog.service.list_products`, category/store/price filters, sorted in memory), so a product a
+  merchant has just listed is on their store page at once.
+- `home_feed(...)`: live rooms on air, then product cards.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yinli.catalog import cards, service
 from yinli.catalog.cards import ProductCard
-from yinli.catalog.models import Category
+from yinli.catalog.models import Category, Product, ProductStatus
 from yinli.core.clock import Clock
-from yinli.merchants.models import Store
+from yinli.merchants.models import Store, StoreStatus
+from yinli.search.backends.base import CANDIDATES, Filters, Sort
+from yinli.search.service import SearchEngine, SearchRequest
 
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
+FLAGS = ("in_stock", "pay_later", "price_protection")
 PAGE_SIZE = 20
-CANDIDATES = 500
+LISTING = 500  # products a shelf sorts in memory
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,36 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     store_id: int | None = None
+    flags: tuple[str, ...] = ()  # of FLAGS: only products with these
+
+    def filters(self) -> Filters:
+        return Filters(
+            category_id=self.category_id,
+            store_id=self.store_id,
+            min_price=self.min_price,
+            max_price=self.max_price,
+            **{f: True for f in self.flags if f in FLAGS},
+        )
 
 
 @dataclass(frozen=True)
 class Facet:
     category_id: int
     name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class StoreFacet:
+    store_id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PriceFacet:
+    min_fen: int
+    max_fen: int | None
     count: int
 
 
@@ -53,69 +80,99 @@ class SearchResult:
     page: int
     pages: int
     facets: list[Facet] = field(default_factory=list)
+    stores: list[StoreFacet] = field(default_factory=list)
+    prices: list[PriceFacet] = field(default_factory=list)
+    flags: dict[str, int] = field(default_factory=dict)
+    match: str | None = None  # how the words matched: all | typo | partial (None: browsing)
+    normalized: str = ""
+    backend: str = ""
+    took_us: int = 0
+    shown: list[int] = field(default_factory=list)  # product ids on this page, in order
 
 
-class SearchBackend(Protocol):
-    def search(self, session: Session, clock: Clock, query: SearchQuery) -> SearchResult: ...
+def _pages(total: int, page: int) -> tuple[int, int]:
+    pages = max(1, -(-min(total, CANDIDATES) // PAGE_SIZE))
+    return min(max(1, page), pages), pages
 
 
-class CatalogSearch:
-    """Interim backend over the catalog listing (see the module docstring)."""
+# --- search ----------------------------------------------------------------------------------------------
 
-    def search(self, session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
-        f = service.ProductFilter(
-            category_id=query.category_id,
-            store_id=query.store_id,
-            min_price=query.min_price,
-            max_price=query.max_price,
+
+def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
+    """One page of search results with facets. Raises InvalidInput for an unknown category or a price
+    range upside down (the engine's own checks)."""
+    page, _ = _pages(CANDIDATES, query.page)
+    sort = Sort(query.sort) if query.sort in SORTS else Sort.RELEVANCE
+    found = engine.search(session, SearchRequest(query.text, query.filters(), sort, (page - 1) * PAGE_SIZE, PAGE_SIZE))
+    ids = [h.product_id for h in found.hits]
+    # Cards come from the database: a product delisted since the index last caught up is not shown.
+    on_sale = {
+        p.id: p
+        for p in session.scalars(
+            select(Product)
+            .join(Store, Store.id == Product.store_id)
+            .where(
+                Product.id.in_(ids),
+                Product.status == ProductStatus.LISTED.value,
+                Store.status == StoreStatus.ACTIVE.value,
+            )
         )
-        products = service.list_products(session, None, f, before_id=None, limit=CANDIDATES)
-        terms = [t.casefold() for t in query.text.split() if t.strip()]
-        if terms:
-            store_names = dict(
-                session.execute(select(Store.id, Store.name).where(Store.id.in_({p.store_id for p in products}))).all()
-            )
-            cat_names = dict(
-                session.execute(
-                    select(Category.id, Category.name).where(Category.id.in_({p.category_id for p in products}))
-                ).all()
-            )
-
-            def hits(p) -> int:  # type: ignore[no-untyped-def]
-                title = p.title.casefold()
-                other = (store_names.get(p.store_id, "") + " " + cat_names.get(p.category_id, "")).casefold()
-                if not all(t in title or t in other for t in terms):
-                    return 0
-                return sum(2 if t in title else 1 for t in terms)
-
-            scored = [(hits(p), p) for p in products]
-            products = [p for s, p in sorted(scored, key=lambda sp: -sp[0]) if s > 0]
-        if query.sort == "sales":
-            products.sort(key=lambda p: (-p.sales_count, -p.id))
-        elif query.sort == "price_asc":
-            products.sort(key=lambda p: (p.price_min_fen or 0, -p.id))
-        elif query.sort == "price_desc":
-            products.sort(key=lambda p: (-(p.price_min_fen or 0), -p.id))
-        elif query.sort == "newest" or not terms:
-            products.sort(key=lambda p: -p.id)
-        counts: dict[int, int] = {}
-        for p in products:
-            counts[p.category_id] = counts.get(p.category_id, 0) + 1
-        names = dict(session.execute(select(Category.id, Category.name).where(Category.id.in_(counts))).all())
-        facets = sorted((Facet(c, names.get(c, ""), n) for c, n in counts.items()), key=lambda x: (-x.count, x.name))
-        total = len(products)
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(1, query.page), pages)
-        chosen = products[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        return SearchResult(cards.build_cards(session, clock, chosen), total, page, pages, facets[:12])
+    }
+    shown = [on_sale[i] for i in ids if i in on_sale]
+    page, pages = _pages(found.total, page)
+    result = SearchResult(
+        cards.build_cards(session, clock, shown),
+        found.total,
+        page,
+        pages,
+        match=found.match.value if found.match else None,
+        normalized=found.normalized,
+        backend=found.backend,
+        took_us=found.took_us,
+        shown=[p.id for p in shown],
+    )
+    f = found.facets
+    if f is not None:
+        nodes = engine.categories.nodes
+        result.facets = [Facet(c, nodes[c].name if c in nodes else "", n) for c, n in f.categories[:12]]
+        names = dict(session.execute(select(Store.id, Store.name).where(Store.id.in_([s for s, _ in f.stores]))).all())
+        result.stores = [StoreFacet(s, names.get(s, ""), n) for s, n in f.stores[:8] if s in names]
+        result.prices = [PriceFacet(lo, hi, n) for lo, hi, n in f.prices if n]
+        result.flags = {k: v for k, v in f.flags.items() if k in FLAGS}
+    return result
 
 
-def backend() -> SearchBackend:
-    return CatalogSearch()
+# --- shelves: category pages and store pages -----------------------------------------------------------------
 
 
-def search(session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
-    return backend().search(session, clock, query)
+def browse(session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
+    """A shelf over the catalog's listing (no keywords): a category's or a store's products, sorted."""
+    f = service.ProductFilter(
+        category_id=query.category_id,
+        store_id=query.store_id,
+        min_price=query.min_price,
+        max_price=query.max_price,
+    )
+    products = service.list_products(session, None, f, before_id=None, limit=LISTING)
+    if query.sort == "sales":
+        products.sort(key=lambda p: (-p.sales_count, -p.id))
+    elif query.sort == "price_asc":
+        products.sort(key=lambda p: (p.price_min_fen or 0, -p.id))
+    elif query.sort == "price_desc":
+        products.sort(key=lambda p: (-(p.price_min_fen or 0), -p.id))
+    else:
+        products.sort(key=lambda p: -p.id)
+    counts: dict[int, int] = {}
+    for p in products:
+        counts[p.category_id] = counts.get(p.category_id, 0) + 1
+    names = dict(session.execute(select(Category.id, Category.name).where(Category.id.in_(counts))).all())
+    facets = sorted((Facet(c, names.get(c, ""), n) for c, n in counts.items()), key=lambda x: (-x.count, x.name))
+    total = len(products)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    chosen = products[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    built = cards.build_cards(session, clock, chosen)
+    return SearchResult(built, total, page, pages, facets[:12], shown=[c.product_id for c in built])
 
 
 # --- the feed ----------------------------------------------------------------------------------------------
@@ -123,30 +180,59 @@ def search(session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One tile of the home feed: a product card or a live session (short videos join as another kind)."""
+    """One tile of the home feed: a product card, a live session or a short video."""
 
-    kind: str  # "product" | "live"
+    kind: str  # "product" | "live" | "video"
     card: ProductCard | None = None
     live: Any = None  # content.models.LiveSession
     live_cover: ProductCard | None = None  # what the room is presenting (or its first product)
+    video: Any = None  # content.models.ShortVideo
+    video_product: ProductCard | None = None  # the video's first linked product
 
 
 def home_feed(session: Session, clock: Clock, limit: int = 30, *, with_live: bool = True) -> list[FeedItem]:
-    """Live rooms on air first (busiest first), then the newest product cards. The traffic domain's
-    ranking replaces this order when it lands; the page only renders FeedItems."""
+    """Live rooms on air first (busiest first), then the newest short videos and product cards. The
+    traffic domain's ranking replaces this order when it lands; the page only renders FeedItems."""
     items: list[FeedItem] = []
     if with_live:
-        from yinli.content import live  # content builds on the catalog; imported where used
+        from yinli.content import live, videos  # content builds on the catalog; imported where used
 
         for s in live.live_now(session, limit=4):
             products = live.session_products(session, s.id)
             shown = next((p for p in products if p.id == s.presenting_product_id), products[0] if products else None)
             cover = cards.build_cards(session, clock, [shown])[0] if shown is not None else None
             items.append(FeedItem("live", live=s, live_cover=cover))
+        for v in videos.list_videos(session, store_id=None, creator_id=None, before_id=None, limit=4):
+            linked = [p for p in videos.linked_products(session, v.id) if p.status == ProductStatus.LISTED.value]
+            first = cards.build_cards(session, clock, linked[:1])
+            items.append(FeedItem("video", video=v, video_product=first[0] if first else None))
     products = service.list_products(session, None, service.ProductFilter(), before_id=None, limit=limit)
     return items + [FeedItem("product", c) for c in cards.build_cards(session, clock, products)]
 
 
 def best_sellers(session: Session, clock: Clock, category_id: int | None = None, limit: int = 10) -> list[ProductCard]:
-    result = search(session, clock, SearchQuery(category_id=category_id, sort="sales"))
+    result = browse(session, clock, SearchQuery(category_id=category_id, sort="sales"))
     return result.cards[:limit]
+
+
+def log_search(session: Session, clock: Clock, actor: Any, query: SearchQuery, result: SearchResult) -> int:
+    """Record a search page view in the search log (caller commits); returns its id."""
+    from yinli.search import log
+
+    filters = {k: v for k, v in query.filters().__dict__.items() if v is not None and k != "category_level"}
+    row = log.do_record_search(
+        session,
+        clock,
+        actor,
+        query=query.text,
+        normalized=result.normalized,
+        filters=filters,
+        sort=query.sort,
+        offset=(result.page - 1) * PAGE_SIZE,
+        total=result.total,
+        shown=result.shown,
+        backend=result.backend,
+        relaxed=result.match if result.match not in (None, "all") else None,
+        took_us=result.took_us,
+    )
+    return int(row.id)

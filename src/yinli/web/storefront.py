@@ -25,6 +25,7 @@ from yinli.catalog import service as catalog
 from yinli.checkout import service as checkout
 from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
+from yinli.content import videos
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.idempotency import run_idempotent
@@ -53,6 +54,7 @@ from yinli.web.core import (
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 BUYERS = (Role.SHOPPER, Role.CREATOR)
+SOURCED = (Surface.LIVE, Surface.SHORT_VIDEO, Surface.SEARCH)
 
 
 def _int(value: str | None) -> int | None:
@@ -106,7 +108,7 @@ def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
 def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, sort: str = "sales") -> Response:
     node = categories.get_category(db, category_id)
     sort = sort if sort in shelf.SORTS else "sales"
-    result = shelf.search(db, clock, shelf.SearchQuery(category_id=node.id, sort=sort))
+    result = shelf.browse(db, clock, shelf.SearchQuery(category_id=node.id, sort=sort))
     return web.render(
         "shop/category.html",
         node=node,
@@ -119,7 +121,9 @@ def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, so
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) -> Response:
+    """The search page: results, facets and sorts from `yinli.search`; each page view is logged (search
+    PV, zero-result queries) and its id rides on the result links, so a purchase is credited to it."""
     params = request.query_params
     errors = FormErrors()
     text = params.get("q", "").strip()[:80]
@@ -128,12 +132,18 @@ def search(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Respon
     sort = params.get("sort", "relevance")
     sort = sort if sort in shelf.SORTS else "relevance"
     category_id = _int(params.get("category_id"))
-    query = shelf.SearchQuery(text, category_id, min_price, max_price, sort, _int(params.get("page")) or 1)
+    flags = tuple(f for f in shelf.FLAGS if params.get(f) == "on")
+    page, store_id = _int(params.get("page")) or 1, _int(params.get("store_id"))
+    query = shelf.SearchQuery(text, category_id, min_price, max_price, sort, page, store_id, flags)
     result = None
+    search_id = None
     if not errors:
         try:
-            result = shelf.search(db, clock, query)
+            result = shelf.search(request.app.state.search, db, clock, query)
+            search_id = shelf.log_search(wdb, clock, web.actor, query, result)
+            wdb.commit()
         except DomainError as exc:  # an unknown category or min above max: say so above the filters
+            wdb.rollback()
             errors = general_error(web, exc)
     category = None
     if category_id is not None:
@@ -141,14 +151,17 @@ def search(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Respon
             category = categories.get_category(db, category_id)
         except NotFound:
             category = None
+    store = db.get(Store, query.store_id) if query.store_id else None
     template = "shop/_search_results.html" if web.is_htmx and request.headers.get("hx-target") == "results" else None
     context: dict[str, Any] = {
         "q": text,
         "query": query,
         "result": result,
+        "search_id": search_id,
         "errors": errors,
         "category": category,
-        "params": {k: v for k, v in params.items() if k != "page"},
+        "store": store,
+        "params": {k: v for k, v in params.items() if k not in ("page", "done")},
         "tab": "search",
     }
     return web.render(template or "shop/search.html", **context)
@@ -195,6 +208,7 @@ def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clo
         reviews=feedback.reviews_of_product(db, product.id, before_id=None, limit=10),
         live_now=live.sessions_selling(db, product.id),
         surface=_surface(params.get("from")).value,
+        source_id=_source_id(_surface(params.get("from")), params.get("source_id")),
         quantity=_int(params.get("quantity")) or 1,
         errors=FormErrors(),
     )
@@ -214,7 +228,7 @@ def store_page(
     store = merchants.get_store(db, web.actor, store_id)
     sort = request.query_params.get("sort", "sales")
     sort = sort if sort in shelf.SORTS else "sales"
-    result = shelf.search(
+    result = shelf.browse(
         db, clock, shelf.SearchQuery(store_id=store.id, sort=sort, page=_int(request.query_params.get("page")) or 1)
     )
     policy = merchants.get_policy(db, settings)
@@ -225,6 +239,7 @@ def store_page(
         sort=sort,
         rates=metrics.store_rates(db, store.id),
         is_new=merchants.is_new_merchant(store, policy, clock.now()),
+        videos=videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=6),
     )
 
 
@@ -253,9 +268,10 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
                 "sku_id": _int(form.get("sku_id")) or 0,
                 "quantity": _int(form.get("quantity")) or 0,
                 "surface": _surface(form.get("surface")).value,
+                "source_id": _source_id(_surface(form.get("surface")), form.get("source_id")),
             }
         )
-        line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface))
+        line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id)
         checkout.do_add_to_cart(db, clock, settings, web.actor, line)
         db.commit()
     except (DomainError, ValidationError) as exc:
@@ -278,6 +294,7 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
             reviews=feedback.reviews_of_product(db, view["product"].id, before_id=None, limit=10),
             live_now=[],
             surface=_surface(form.get("surface")).value,
+            source_id=_source_id(_surface(form.get("surface")), form.get("source_id")),
             quantity=_int(form.get("quantity")) or 1,
             errors=errors,
         )
@@ -342,9 +359,13 @@ def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
         return None
     quantity = _int(form_or_params.get("quantity")) or 1
     surface = _surface(form_or_params.get("surface"))
-    # live rooms and videos name what sold it (the content service checks the claim at checkout)
-    source_id = _int(form_or_params.get("source_id")) if surface in (Surface.LIVE, Surface.SHORT_VIDEO) else None
-    return checkout.LineRequest(sku_id, quantity, surface, source_id)
+    return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
+
+
+def _source_id(surface: Surface, value: str | None) -> int | None:
+    """Live rooms, videos and searches name what sold it (the content service checks live and video
+    claims at checkout; a search id only credits the search log)."""
+    return _int(value) if surface in SOURCED else None
 
 
 def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -163,7 +163,8 @@ class Day:
         try:
             videos.do_publish(
                 s, mk.clock, actor, title=title, duration_seconds=seconds,
-                cover_url=f"/static/sim/cover-{who}.jpg", video_url=f"/static/sim/video-{who}.mp4", product_ids=picks,
+                # no media exists for simulated videos: an empty cover lets the pages draw their placeholder
+                cover_url="", video_url=f"https://media.invalid/sim/{who}.mp4", product_ids=picks,
             )  # fmt: skip
             self.stats.videos += 1
         except DomainError:

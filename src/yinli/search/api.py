@@ -17,7 +17,7 @@ from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.schemas import MAX_AMOUNT
 from yinli.merchants.models import Store, StoreStatus
 from yinli.search import log
-from yinli.search.backends.base import CANDIDATES, Filters, Sort
+from yinli.search.backends.base import Filters, Sort
 from yinli.search.schemas import (
     AnalyticsOut,
     CategoryRefOut,
@@ -94,8 +94,8 @@ def search(
 ) -> SearchOut:
     engine = engine_of(request)
     offset = int(decode_cursor(cursor, ("offset",))["offset"]) if cursor else 0
-    if not 0 <= offset <= CANDIDATES:
-        offset = CANDIDATES  # a forged cursor past the window: an empty page, not an error
+    if not 0 <= offset <= engine.candidates:
+        offset = engine.candidates  # a forged cursor past the window: an empty page, not an error
     filters = Filters(
         category_id=category_id,
         store_id=store_id,

@@ -86,6 +86,11 @@ class FeatureStore:
         self.cat = np.zeros((0, 3), np.int64)
         self.price = np.zeros(0, np.int64)
         self.in_stock = np.zeros(0, bool)
+        # filter fields, so browsing (no words) is answered from these arrays (see browse.py)
+        self.brand = np.zeros(0, np.int64)  # 0: none
+        self.pay_later = np.zeros(0, bool)
+        self.price_protection = np.zeros(0, bool)
+        self.version = 0  # bumped on every change: snapshots derived from these arrays know they are stale
         self.impressions = np.zeros(0, np.float64)
         self.orders = np.zeros(0, np.float64)
         self.store_quality = np.zeros(0, np.float64)  # by store id; 0.5 = unknown
@@ -105,6 +110,9 @@ class FeatureStore:
         self.store = _grow(self.store, n, 0)
         self.price = _grow(self.price, n, 0)
         self.in_stock = _grow(self.in_stock, n, False)
+        self.brand = _grow(self.brand, n, 0)
+        self.pay_later = _grow(self.pay_later, n, False)
+        self.price_protection = _grow(self.price_protection, n, False)
         self.impressions = _grow(self.impressions, n, 0.0)
         self.orders = _grow(self.orders, n, 0.0)
         if len(self.cat) < len(self.known):
@@ -123,6 +131,9 @@ class FeatureStore:
         cats: np.ndarray,
         price: np.ndarray,
         in_stock: np.ndarray,
+        brand: np.ndarray | None = None,
+        pay_later: np.ndarray | None = None,
+        price_protection: np.ndarray | None = None,
     ) -> None:
         if len(ids) == 0:
             return
@@ -133,10 +144,15 @@ class FeatureStore:
         self.cat[ids] = cats
         self.price[ids] = price
         self.in_stock[ids] = in_stock
+        self.brand[ids] = 0 if brand is None else brand
+        self.pay_later[ids] = False if pay_later is None else pay_later
+        self.price_protection[ids] = False if price_protection is None else price_protection
+        self.version += 1
 
     def forget_products(self) -> None:
         """Before re-adding every product (a rebuild); the refreshed parts stay as they are."""
         self.known[:] = False
+        self.version += 1
 
     def upsert(self, docs: list[SearchDoc], medians: bool = True) -> None:
         if not docs:
@@ -147,6 +163,9 @@ class FeatureStore:
             np.array([(d.cat1, d.cat2, d.cat3) for d in docs], np.int64),
             np.array([d.price_fen for d in docs], np.int64),
             np.array([d.in_stock for d in docs], bool),
+            np.array([d.brand_id or 0 for d in docs], np.int64),
+            np.array([d.pay_later for d in docs], bool),
+            np.array([d.price_protection for d in docs], bool),
         )
         if medians:
             self.recompute_medians({d.cat3 for d in docs})
@@ -156,10 +175,12 @@ class FeatureStore:
         if len(ids):
             cats = set(self.cat[ids, 2].tolist())
             self.known[ids] = False
+            self.version += 1
             self.recompute_medians(cats)
 
     def recompute_medians(self, leaves: set[int] | None = None) -> None:
         """Median price of known products per leaf (all leaves, or only `leaves`)."""
+        self.version += 1
         known = np.flatnonzero(self.known)
         leaf_of = self.cat[known, 2]
         top = int(leaf_of.max()) if len(known) else 0
@@ -185,9 +206,15 @@ class FeatureStore:
         """Every searchable product's row, then the refreshed parts."""
         active = select(Store.id).where(Store.status == StoreStatus.ACTIVE.value)
         rows = session.execute(
-            select(Product.id, Product.store_id, Product.category_id, Product.price_min_fen).where(
-                Product.status == ProductStatus.LISTED.value, Product.store_id.in_(active)
-            )
+            select(
+                Product.id,
+                Product.store_id,
+                Product.category_id,
+                Product.price_min_fen,
+                Product.brand_id,
+                Product.pay_later,
+                Product.price_protection,
+            ).where(Product.status == ProductStatus.LISTED.value, Product.store_id.in_(active))
         ).all()
         stocked = set(
             session.scalars(
@@ -204,11 +231,15 @@ class FeatureStore:
                 np.array([categories.path(r[2]) for r in rows], np.int64),
                 np.array([r[3] or 0 for r in rows], np.int64),
                 np.array([r[0] in stocked for r in rows], bool),
+                np.array([r[4] or 0 for r in rows], np.int64),
+                np.array([bool(r[5]) for r in rows], bool),
+                np.array([bool(r[6]) for r in rows], bool),
             )
         self.refresh(session, settings)
 
     def refresh(self, session: Session, settings: Settings) -> None:
         """Store quality, store windows, search counters, platform conversion and category medians."""
+        self.version += 1
         self.new_merchant_days = float(get_policy(session, settings).new_merchant_days)
         stores = session.execute(select(Store.id, Store.first_listed_at)).all()
         if stores:

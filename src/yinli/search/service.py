@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from yinli.core.errors import InvalidInput
 from yinli.core.outbox import read_after
 from yinli.core.settings import Settings
 from yinli.orders.models import OrderLine
-from yinli.search import documents
+from yinli.search import browse, documents
 from yinli.search.backends.base import CANDIDATES, Facets, Filters, LexicalQuery, Match, SearchBackend, Sort
 from yinli.search.documents import CategoryIndex
 from yinli.search.ranking import DAY, FeatureStore, Ranked, explain
@@ -76,7 +77,13 @@ class SearchResult:
 
 
 class SearchEngine:
-    def __init__(self, backend: SearchBackend | Callable[[], SearchBackend], settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        backend: SearchBackend | Callable[[], SearchBackend],
+        settings: Settings,
+        clock: Clock,
+        candidates: int = CANDIDATES,
+    ) -> None:
         # Built on first use: most processes (and tests) that create an app never search.
         self._backend = backend if not callable(backend) else None
         self._make_backend = backend if callable(backend) else None
@@ -84,6 +91,11 @@ class SearchEngine:
         self.settings, self.clock = settings, clock
         self.categories = CategoryIndex([])
         self.features = FeatureStore()
+        # lexical candidates re-ranked per query (K): the backend returns the best K by text score x prior
+        if not 1 <= candidates <= 100_000:
+            raise ValueError("candidates must be between 1 and 100,000")
+        self.candidates = candidates
+        self._browse: browse.BrowseSnapshot | None = None
         self._ready = False
         self._sync_lock = threading.Lock()  # one consumer round at a time per process
         self._ready_lock = threading.Lock()
@@ -94,6 +106,12 @@ class SearchEngine:
             assert self._make_backend is not None
             self._backend = self._make_backend()
         return self._backend
+
+    def close(self) -> None:
+        """Release the backend's resources (tantivy: the open index and its thread); reopens on next use."""
+        with self._sync_lock:
+            if self._backend is not None:
+                self._backend.close()
 
     @property
     def analyzer(self) -> Analyzer:
@@ -149,7 +167,7 @@ class SearchEngine:
         started = time.perf_counter()
         if session is not None:
             self.ensure_ready(session)
-        if not 0 <= request.offset <= CANDIDATES or not 1 <= request.limit <= MAX_LIMIT:
+        if not 0 <= request.offset <= self.candidates or not 1 <= request.limit <= MAX_LIMIT:
             raise InvalidInput("offset or limit out of range", field="limit")
         filters = self.resolve_filters(request.filters)
         normalized = normalize(request.q)[:256]
@@ -157,8 +175,10 @@ class SearchEngine:
         if normalized and not concepts:  # words we cannot search for (emoji, punctuation): nothing matches
             return SearchResult([], 0, normalized, None, [], None, None, self._took(started), self.backend.name)
         relevance = request.sort is Sort.RELEVANCE
-        window = CANDIDATES if relevance else request.offset + request.limit + 1
+        window = self.candidates if relevance else request.offset + request.limit + 1
         lexical = LexicalQuery(tuple(concepts))
+        if lexical.browse and relevance:
+            return self._browse_page(request, filters, normalized, started)
         retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
         if not lexical.browse:
             for fallback in (Match.TYPO, Match.PARTIAL):
@@ -181,7 +201,7 @@ class SearchEngine:
         )
         hits = self._page(ranked, request)
         end = request.offset + len(hits)
-        more = end < len(ranked.product_ids) and end < CANDIDATES
+        more = end < len(ranked.product_ids) and end < self.candidates
         facets = self.backend.facets(session, lexical, filters) if request.facets and retrieval.total else None
         return SearchResult(
             hits=hits,
@@ -195,9 +215,31 @@ class SearchEngine:
             backend=self.backend.name,
         )
 
-    def _page(self, ranked: Ranked, request: SearchRequest) -> list[Hit]:
+    def browse_snapshot(self, *, fresh: bool = False) -> browse.BrowseSnapshot:
+        """The browse lists; built now when there are none (or `fresh` and they are stale)."""
+        snapshot = self._browse
+        if snapshot is None or (fresh and snapshot.version != self.features.version):
+            snapshot = browse.build_snapshot(self.features, self.clock.now().timestamp() / DAY)
+            self._browse = snapshot
+        return snapshot
+
+    def _browse_page(self, request: SearchRequest, filters: Filters, normalized: str, started: float) -> SearchResult:
+        """No words, relevance order: from the precomputed lists (browse.py), not the index."""
+        snapshot = self.browse_snapshot()
+        ranked, total = browse.page(snapshot, self.features, filters, request.offset, request.limit)
+        hits = self._page(ranked, request, first=0)
+        end = request.offset + len(hits)
+        more = end < total and end < self.candidates
+        facets = browse.facets(snapshot, filters) if request.facets and total else None
+        return SearchResult(
+            hits, total, normalized, None, [], facets, end if more else None, self._took(started), self.backend.name
+        )
+
+    def _page(self, ranked: Ranked, request: SearchRequest, first: int | None = None) -> list[Hit]:
+        """Hits `request.offset`... of the ranked list (or from `first` when `ranked` is the page already)."""
         hits = []
-        for i in range(request.offset, min(request.offset + request.limit, len(ranked.product_ids))):
+        start = request.offset if first is None else first
+        for i in range(start, min(start + request.limit, len(ranked.product_ids))):
             hits.append(
                 Hit(
                     int(ranked.product_ids[i]),
@@ -284,6 +326,7 @@ class SearchEngine:
             if dirty or position != start:
                 self.backend.commit(session, self.clock, position)
             self.features.refresh(session, self.settings)
+            self.browse_snapshot(fresh=True)
             return applied
 
     def rebuild(self, database: Database, progress: Callable[[int, int], None] | None = None) -> int:
@@ -309,19 +352,29 @@ class SearchEngine:
                     progress(done, total)
             writer.finish(self.clock, position)
             self.features.recompute_medians()
+            self.browse_snapshot(fresh=True)
             self._ready = True
             return done
 
 
 # --- one engine per process and database -----------------------------------------------------------------
+#
+# Engines are found by (database URL, backend, data directory). The registry holds them weakly, so an
+# engine lives as long as someone uses it (an app keeps its own in `app.state.search`), plus strongly the
+# few used last, so the background jobs of a process without an app do not reload the catalog every round.
+# An engine nobody holds is dropped, and with it its tantivy index and the OS thread each open index keeps:
+# a process that meets many databases (the test suite) holds a bounded number of them.
 
-_engines: weakref.WeakKeyDictionary[Database, dict[tuple[str, str], SearchEngine]] = weakref.WeakKeyDictionary()
+RECENT_ENGINES = 4
+EngineKey = tuple[str, str, str]
+_engines: weakref.WeakValueDictionary[EngineKey, SearchEngine] = weakref.WeakValueDictionary()
+_recent: OrderedDict[EngineKey, SearchEngine] = OrderedDict()
 _engines_lock = threading.Lock()
 
 
-def make_backend(settings: Settings, database: Database) -> SearchBackend:
+def make_backend(settings: Settings, sqlite: bool) -> SearchBackend:
     if settings.search_backend == "postgres":
-        if database.is_sqlite:
+        if sqlite:
             raise ValueError("YINLI_SEARCH_BACKEND=postgres needs YINLI_DATABASE_URL to be PostgreSQL")
         from yinli.search.backends.postgres import PostgresBackend
 
@@ -331,14 +384,39 @@ def make_backend(settings: Settings, database: Database) -> SearchBackend:
     return TantivyBackend(settings.data_dir / "search" / "tantivy")
 
 
+def _key(settings: Settings, database: Database) -> EngineKey:
+    return (database.url, settings.search_backend, str(settings.data_dir.resolve()))
+
+
 def engine_for(settings: Settings, database: Database, clock: Clock) -> SearchEngine:
     """The process's engine for this database and configuration (created on first use)."""
-    key = (settings.search_backend, str(settings.data_dir.resolve()))
+    key = _key(settings, database)
     with _engines_lock:
-        engines = _engines.setdefault(database, {})
-        if key not in engines:
-            engines[key] = SearchEngine(lambda: make_backend(settings, database), settings, clock)
-        return engines[key]
+        engine = _engines.get(key)
+        if engine is None:
+            sqlite = database.is_sqlite  # not the Database itself: the engine must not keep it alive
+            engine = SearchEngine(lambda: make_backend(settings, sqlite), settings, clock)
+            _engines[key] = engine
+        _recent[key] = engine
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_ENGINES:
+            _recent.popitem(last=False)
+        return engine
+
+
+def release(database: Database) -> int:
+    """Close and forget every engine of `database` (when a process is done with it); returns how many.
+
+    An engine still held elsewhere keeps working: its index reopens on next use.
+    """
+    with _engines_lock:
+        found = [(key, engine) for key, engine in _engines.items() if key[0] == database.url]
+        for key, _ in found:
+            _engines.pop(key, None)
+            _recent.pop(key, None)
+    for _, engine in found:
+        engine.close()
+    return len(found)
 
 
 def run_jobs(database: Database, clock: Clock, settings: Settings) -> int:

@@ -115,6 +115,10 @@ class SearchBackend(Protocol):
 
     def count(self, session: Session | None) -> int: ...
 
+    def close(self) -> None:
+        """Release what the backend holds open in this process (it reopens on next use)."""
+        ...
+
 
 class RebuildWriter(Protocol):
     def add(self, docs: list[SearchDoc]) -> None: ...

@@ -223,6 +223,9 @@ class PostgresBackend:
             {"in_stock": int(row[n]), "pay_later": int(row[n + 1]), "price_protection": int(row[n + 2])},
         )
 
+    def close(self) -> None:
+        """Nothing to release: the index lives in the caller's database."""
+
     def count(self, session: Session | None) -> int:
         assert session is not None
         return int(session.scalar(select(func.count()).select_from(SearchDocument)) or 0)

@@ -200,13 +200,27 @@ class TantivyBackend:
 
     @property
     def index(self) -> tantivy.Index:
-        assert self._index is not None
-        return self._index
+        with self._lock:
+            if self._index is None:
+                self._open()
+            assert self._index is not None
+            return self._index
 
     def searcher(self) -> tantivy.Searcher:
         with self._lock:
+            if self._searcher is None:
+                self._open()
             assert self._searcher is not None
             return self._searcher
+
+    def close(self) -> None:
+        """Drop the open index (and the meta-file watcher thread tantivy keeps for each); the next use
+        reopens it. Uncommitted changes are discarded, as a crash would."""
+        with self._lock:
+            self._drop_writer()
+            self._searcher = None
+            self._index = None
+            self._generation = ""
 
     # --- reading --------------------------------------------------------------------------------------
 

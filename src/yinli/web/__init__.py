@@ -15,13 +15,27 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from yinli.web import live, merchant, merchant_content, ops, ops_traffic, storefront, video
+    from yinli.web import (
+        account,
+        live,
+        merchant,
+        merchant_content,
+        merchant_orders,
+        ops,
+        ops_traffic,
+        shop_orders,
+        storefront,
+        video,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(storefront.router)
+    app.include_router(shop_orders.router)
+    app.include_router(account.router)
     app.include_router(live.router)
     app.include_router(video.router)
     app.include_router(merchant.router)
+    app.include_router(merchant_orders.router)
     app.include_router(merchant_content.router)
     app.include_router(ops.router)
     app.include_router(ops_traffic.router)

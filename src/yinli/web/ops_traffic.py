@@ -221,9 +221,9 @@ def start_experiment(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Res
     if not errors:
         try:
             body = ExperimentIn.model_validate({"name": form.text("name"), "variants": variants})
-            row = experiments.do_create(db, clock, web.actor, body.name, [v.model_dump() for v in body.variants])
+            started = experiments.do_create(db, clock, web.actor, body.name, [v.model_dump() for v in body.variants])
             db.commit()
-            return web.redirect(f"/ops/experiments/{row.id}", flash="experiment_started")
+            return web.redirect(f"/ops/experiments/{started.id}", flash="experiment_started")
         except (DomainError, ValidationError) as exc:
             db.rollback()
             status = status_of(exc)

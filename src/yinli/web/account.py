@@ -1,0 +1,206 @@
+"""The storefront's account pages: sign up, sign in and out, profile and password (`/signup`, `/signin`,
+`/signout`, `/account`). Split from storefront.py; same rules: resolve the caller, call services, render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from yinli.accounts import service as accounts
+from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn
+from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep
+from yinli.core.auth import Role
+from yinli.core.errors import DomainError
+from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return number if number is None or 1 <= number <= 2**53 else None
+
+
+def _local_path(target: str | None, default: str) -> str:
+    """Only same-site paths are followed after signing in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+# --- account -------------------------------------------------------------------------------------------------
+
+
+def _render_account(
+    web: Web, db, clock, errors: FormErrors | None = None, pw_errors: FormErrors | None = None, status_code: int = 200
+) -> Response:  # type: ignore[no-untyped-def]
+    actor = require_signed_in(web)
+    user = accounts.get_user(db, actor, actor.user_id)
+    return web.render(
+        "shop/account.html",
+        status_code=status_code,
+        user=user,
+        cohort=accounts.age_cohort(user.birth_year, clock.now().year) if user.role == "shopper" else None,
+        errors=errors or FormErrors(),
+        pw_errors=pw_errors or FormErrors(),
+        tab="account",
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return _render_account(web, db, clock)
+
+
+@router.post("/account", response_class=HTMLResponse)
+def update_account(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    actor = require_signed_in(web)
+    data: dict[str, Any] = {"display_name": form.text("display_name")}
+    birth_year = form.text("birth_year")
+    if actor.role is Role.SHOPPER:
+        data["birth_year"] = _int(birth_year) if birth_year.isdigit() else (birth_year or None)
+    try:
+        body = ProfileIn.model_validate(data)
+        fields = body.model_dump(exclude_unset=True)
+        accounts.do_update_profile(
+            db,
+            clock,
+            actor,
+            display_name=fields.get("display_name"),
+            birth_year=fields.get("birth_year"),
+            clear_birth_year="birth_year" in fields and fields["birth_year"] is None,
+        )
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_account(web, db, clock, errors=field_errors(web, exc), status_code=422)
+    return web.redirect("/account", flash="saved")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    actor = require_signed_in(web)
+    try:
+        body = ProfileIn.model_validate(
+            {"password": form.get("password", ""), "current_password": form.get("current_password", "")}
+        )
+        accounts.do_update_profile(db, clock, actor, password=body.password, current_password=body.current_password)
+        db.commit()
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        return _render_account(web, db, clock, pw_errors=field_errors(web, exc), status_code=422)
+    response = web.redirect("/signin", flash="password")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- signing in and out ----------------------------------------------------------------------------------
+
+
+def _home_of(role: str) -> str:
+    return {"merchant": "/merchant", "operator": "/ops"}.get(role, "/")
+
+
+def _open_session(web: Web, db, clock, settings, email: str, password: str, target: str | None, flash: str) -> Response:  # type: ignore[no-untyped-def]
+    secret, _, user = accounts.do_issue_token(
+        db, clock, email=email, password=password, kind="session", ttl=timedelta(hours=settings.token_ttl_hours)
+    )
+    db.commit()
+    response = web.redirect(_local_path(target, _home_of(user.role)), flash=flash)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.token_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, web: WebDep) -> Response:
+    return web.render("shop/signin.html", form={"next": request.query_params.get("next", "")}, errors=FormErrors())
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    try:
+        body = TokenIn.model_validate({"email": form.text("email"), "password": form.get("password", "")})
+        return _open_session(web, db, clock, settings, body.email, body.password, form.get("next"), "signed_in")
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        errors = field_errors(web, exc)
+        return web.render(
+            "shop/signin.html",
+            status_code=422 if isinstance(exc, ValidationError) else exc.status,
+            form={"email": form.text("email"), "next": form.get("next", "")},
+            errors=errors,
+        )
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, web: WebDep) -> Response:
+    role = request.query_params.get("role", "shopper")
+    form = {
+        "role": role if role in ("shopper", "merchant") else "shopper",
+        "next": request.query_params.get("next", ""),
+    }
+    return web.render("shop/signup.html", form=form, errors=FormErrors())
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
+    data: dict[str, Any] = {
+        "email": form.text("email"),
+        "password": form.get("password", ""),
+        "display_name": form.text("display_name"),
+        "role": form.text("role") or "shopper",
+    }
+    birth_year = form.text("birth_year")
+    if birth_year:
+        data["birth_year"] = int(birth_year) if birth_year.isdigit() else birth_year
+    try:
+        body = SignUpIn.model_validate(data)
+        accounts.do_sign_up(
+            db,
+            clock,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            role=Role(body.role),
+            birth_year=body.birth_year,
+        )
+        db.flush()
+        return _open_session(web, db, clock, settings, body.email, body.password, form.get("next"), "signed_up")
+    except (DomainError, ValidationError) as exc:
+        db.rollback()
+        shown = {k: v for k, v in form.items() if k != "password"}
+        return web.render(
+            "shop/signup.html",
+            status_code=422 if isinstance(exc, ValidationError) else exc.status,
+            form=shown,
+            errors=field_errors(web, exc),
+        )
+
+
+@router.post("/signout", response_class=HTMLResponse)
+def signout(request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        accounts.do_revoke_token(db, clock, secret)
+        db.commit()
+    response = web.redirect("/", flash="signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+__all__ = ["router"]

@@ -163,6 +163,9 @@ def test_search_page_uses_the_search_engine_with_facets(anon, world, shop, app):
     # words matched in part: the page says so
     r = anon.get("/search", params={"q": "手机壳 榴莲"})
     assert "部分匹配" in r.text and "磁吸手机壳" in r.text
+    # a page past the end (or past the engine's candidate window) is the last page, not an error
+    r = anon.get("/search", params={"q": "手机壳", "page": "100000"})
+    assert r.status_code == 200 and "碳纤维手机壳" in r.text
     # upside-down price range: a clear message above the filters
     r = anon.get("/search", params={"q": "手机壳", "min_price": "100", "max_price": "10"})
     assert r.status_code == 200 and "form-error" in r.text

@@ -90,8 +90,9 @@ class SearchResult:
     shown: list[int] = field(default_factory=list)  # product ids on this page, in order
 
 
-def _pages(total: int, page: int) -> tuple[int, int]:
-    pages = max(1, -(-min(total, CANDIDATES) // PAGE_SIZE))
+def _pages(total: int, page: int, window: int = CANDIDATES) -> tuple[int, int]:
+    """(this page, pages): a search pages through at most the engine's candidate window."""
+    pages = max(1, -(-min(total, window) // PAGE_SIZE))
     return min(max(1, page), pages), pages
 
 
@@ -101,7 +102,8 @@ def _pages(total: int, page: int) -> tuple[int, int]:
 def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQuery) -> SearchResult:
     """One page of search results with facets. Raises InvalidInput for an unknown category or a price
     range upside down (the engine's own checks)."""
-    page, _ = _pages(CANDIDATES, query.page)
+    window = int(getattr(engine, "candidates", CANDIDATES))
+    page, _ = _pages(window, query.page, window)
     sort = Sort(query.sort) if query.sort in SORTS else Sort.RELEVANCE
     found = engine.search(session, SearchRequest(query.text, query.filters(), sort, (page - 1) * PAGE_SIZE, PAGE_SIZE))
     ids = [h.product_id for h in found.hits]
@@ -119,7 +121,7 @@ def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQu
         )
     }
     shown = [on_sale[i] for i in ids if i in on_sale]
-    page, pages = _pages(found.total, page)
+    page, pages = _pages(found.total, page, window)
     result = SearchResult(
         cards.build_cards(session, clock, shown),
         found.total,

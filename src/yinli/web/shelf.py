@@ -106,6 +106,12 @@ def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQu
     page, _ = _pages(window, query.page, window)
     sort = Sort(query.sort) if query.sort in SORTS else Sort.RELEVANCE
     found = engine.search(session, SearchRequest(query.text, query.filters(), sort, (page - 1) * PAGE_SIZE, PAGE_SIZE))
+    last, _ = _pages(found.total, page, window)
+    if last < page:  # past the end: show the last page
+        page = last
+        found = engine.search(
+            session, SearchRequest(query.text, query.filters(), sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        )
     ids = [h.product_id for h in found.hits]
     # Cards come from the database: a product delisted since the index last caught up is not shown.
     on_sale = {

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,12 +20,12 @@ from yinli.core.clock import SystemClock
 from yinli.core.db import Database
 from yinli.core.errors import DomainError
 from yinli.core.settings import Settings
+from yinli.jobs import JobRunner
 from yinli.sample import SampleResult, load_sample
 from yinli.sim.day import Day, Parcel
 from yinli.sim.market import Market, SimConfig
 from yinli.sim.run import Progress, simulate
 
-log = logging.getLogger("yinli.demo")
 DEMO_WORLD = SimConfig(days=4, shoppers=2_500, merchants=60, creators=6, seed=7)
 
 
@@ -56,22 +54,14 @@ class LiveMarket:
         self.mk, self.interval = mk, interval
         self.parcels: list[Parcel] = []
         self.on_air: dict[int, tuple[Actor, int, list[int], datetime]] = {}  # room -> (host, session, products, ends)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="yinli-demo-market", daemon=True)
+        # a failed tick is logged by the runner and the next one tries again: the demo keeps going
+        self._runner = JobRunner(interval, self.tick)
 
     def start(self) -> None:
-        self._thread.start()
+        self._runner.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:  # the demo must keep going; a failed tick is logged and the next one tries again
-                log.exception("demo market tick failed")
+        self._runner.stop()
 
     def tick(self) -> None:
         mk = self.mk

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from yinli.orders.models import Complaint, Order, OrderLine
 from yinli.sim.market import Market
@@ -48,19 +49,7 @@ def compute(mk: Market) -> dict[str, Any]:
     start = cfg.start
     cohort_of = {int(u): COHORTS[int(c)] for u, c in zip(mk.shoppers.user_id, mk.shoppers.cohort, strict=True)}
     with mk.database.read_sessions() as s:
-        lines = s.execute(
-            select(
-                Order.id,
-                Order.paid_at,
-                Order.shopper_id,
-                Order.store_id,
-                OrderLine.surface,
-                OrderLine.line_total_fen,
-                OrderLine.refunded_fen,
-            )
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(Order.paid_at.is_not(None))
-        ).all()
+        lines = paid_lines(s)
         complaints = s.scalar(select(func.count()).select_from(Complaint)) or 0
         impressions = defaultdict(list)
         new = [m for m in mk.merchants if m.joined_day >= 0]
@@ -161,6 +150,28 @@ def compute(mk: Market) -> dict[str, Any]:
         "videos": sum(d.videos for d in mk.days),
         "merchants_closed": sum(d.closed_merchants for d in mk.days),
     }
+
+
+def paid_lines(s: Session) -> list[Any]:
+    """Every line of every paid order, oldest first: the rows GMV is made of."""
+    return list(
+        s.execute(
+            select(
+                Order.id,
+                Order.paid_at,
+                Order.shopper_id,
+                Order.store_id,
+                OrderLine.product_id,
+                OrderLine.surface,
+                OrderLine.quantity,
+                OrderLine.line_total_fen,
+                OrderLine.refunded_fen,
+            )
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.paid_at.is_not(None))
+            .order_by(Order.id, OrderLine.id)
+        ).all()
+    )
 
 
 def _sum_dicts(dicts: list[dict[str, int]]) -> dict[str, int]:

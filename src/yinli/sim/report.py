@@ -17,10 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from yinli.orders.models import Complaint, Order, OrderLine
-from yinli.sim.kpis import fmt_of
+from yinli.orders.models import Complaint
+from yinli.sim.kpis import fmt_of, paid_lines
 from yinli.sim.market import Market
 from yinli.sim.world import COHORTS
 from yinli.traffic.events import export_parquet
@@ -39,22 +39,7 @@ def write_run(mk: Market, kpis: dict[str, Any], out: Path) -> None:
 def _write_orders(mk: Market, s: Any, path: Path) -> dict[str, list[int]]:
     start, days = mk.config.start, mk.config.days
     cohort_of = {int(u): COHORTS[int(c)] for u, c in zip(mk.shoppers.user_id, mk.shoppers.cohort, strict=True)}
-    rows = s.execute(
-        select(
-            Order.id,
-            Order.paid_at,
-            Order.shopper_id,
-            Order.store_id,
-            OrderLine.product_id,
-            OrderLine.surface,
-            OrderLine.quantity,
-            OrderLine.line_total_fen,
-            OrderLine.refunded_fen,
-        )
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.paid_at.is_not(None))
-        .order_by(Order.id)
-    ).all()
+    rows = paid_lines(s)
     day = [(r.paid_at - start) // timedelta(days=1) for r in rows]
     table = pa.table(
         {
@@ -81,10 +66,10 @@ def _write_orders(mk: Market, s: Any, path: Path) -> dict[str, list[int]]:
             refunded[d] += r.refunded_fen
             orders[d] += 1
     complaints = [0] * days
-    for d, n in s.execute(select(Complaint.created_at, func.count()).group_by(Complaint.created_at)):
-        k = (d - start) // timedelta(days=1)
+    for at in s.scalars(select(Complaint.created_at)):
+        k = (at - start) // timedelta(days=1)
         if 0 <= k < days:
-            complaints[k] += n
+            complaints[k] += 1
     by_format = {f: [0] * days for f in ("shelf", "live", "short_video")}
     for d, r in zip(day, rows, strict=True):
         if 0 <= d < days:

@@ -368,7 +368,7 @@ def main() -> None:
         "notes": notes,
     }
     for kind, r in kinds_summary.items():
-        if kind != "slowest_median_ms":
+        if isinstance(r, dict) and kind != "slowest_median_ms":
             print(
                 f"  yinli {kind:>8}: p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms  ({r['samples']})",
                 file=sys.stderr,

@@ -66,6 +66,29 @@ def test_boost_plan_tiers_members_history(browser_factory, world):
     assert '<svg class="chart hbars"' in r.text and "还没有档位变动" in r.text
 
 
+def test_boost_plan_settings_are_saved_and_bad_ones_change_nothing(browser_factory, world, database):
+    ops = browser_factory(world.operator.email)
+    page = ops.get("/ops/boost").text
+    assert 'id="f-share" name="share" type="text" value="10"' in page and 'name="daily_rising"' in page
+    good = {"enabled": "on", "share": "12.5", "exit_margin": "5", "daily_rising": "80", "daily_growing": "200",
+            "daily_star": "500"}  # fmt: skip
+    r = ops.post("/ops/boost", {**good, "daily_growing": "lots"})
+    assert r.status_code == 422 and 'id="f-daily_growing-error"' in r.text and 'value="12.5"' in r.text
+    r = ops.post("/ops/boost", {**good, "exit_margin": "60"})
+    assert r.status_code == 422 and 'id="f-exit_margin-error"' in r.text
+    r = ops.post("/ops/boost", {**good, "share": "45"})  # with the launch plan's 20%: above half a page
+    assert r.status_code == 422 and 'id="f-share-error"' in r.text
+    with database.read_sessions() as s:
+        assert s.get(TrafficPlan, "boost") is None
+    r = ops.post("/ops/boost", {**good, "enabled": ""})
+    assert r.status_code == 200 and "已保存" in r.text and "已关闭" in r.text
+    with database.read_sessions() as s:
+        config = s.get(TrafficPlan, "boost").config  # type: ignore[union-attr]
+    assert (config["enabled"], config["share"], config["exit_margin"]) == (False, 0.125, 0.05)
+    assert [t["daily_impressions"] for t in config["tiers"]] == [80, 200, 500]
+    assert browser_factory(world.shopper().email).get("/ops/boost").status_code in (403, 404)
+
+
 def test_experiments_start_metrics_stop(browser_factory, world, database):
     ops = browser_factory(world.operator.email)
     page = ops.get("/ops/experiments").text

@@ -130,6 +130,10 @@ def do_set_boost_config(session: Session, clock: Clock, actor: Actor | None, cha
     if len({t.name for t in tiers}) != len(tiers):
         raise InvalidInput("tier names must differ", field="tiers")
     new = BoostConfig(**merged, tiers=tiers)
+    row = session.get(TrafficPlan, "launch")  # the launch share does not depend on settings
+    launch_share = float((row.config if row else {}).get("share", LaunchConfig.share))
+    if new.share + launch_share > 0.5:
+        raise InvalidInput("plans may reserve at most half of a page (launch + boost share)", field="share")
     _save(session, clock, actor, "boost", asdict(new))
     return new
 

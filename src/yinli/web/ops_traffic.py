@@ -1,7 +1,7 @@
 """The ops console's traffic and search pages (operators only):
 
 - /ops/launch: the launch plan (起航计划) — its settings, coverage of new merchants, enrolments;
-- /ops/boost: the boost plan (扶摇计划) — tiers, members, the history of tier changes;
+- /ops/boost: the boost plan (扶摇计划) — settings, tiers, members, the history of tier changes;
 - /ops/experiments: experiments — start, stop, and per-bucket metrics (/ops/experiments/{id});
 - /ops/search: search KPIs — PV, CTR, conversion, top and zero-result queries.
 
@@ -10,6 +10,7 @@ Reads and changes go through `yinli.traffic.plans`, `yinli.traffic.experiments` 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from yinli.search import log as search_log
 from yinli.traffic import experiments, plans
 from yinli.traffic.models import LaunchStatus
 from yinli.traffic.ranking import POLICIES
-from yinli.traffic.schemas import ExperimentIn, LaunchConfigIn
+from yinli.traffic.schemas import BoostConfigIn, ExperimentIn, LaunchConfigIn
 from yinli.web import charts
 from yinli.web.core import (
     FormDep,
@@ -140,20 +141,30 @@ def set_launch(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Se
 # --- boost plan ----------------------------------------------------------------------------------------------
 
 
-@router.get("/boost", response_class=HTMLResponse)
-def boost_page(web: WebDep, db: ReadDB) -> Response:
-    _operator(web)
+def _render_boost(
+    web: Web, db: Session, form: dict[str, str] | None = None, errors: FormErrors | None = None, status_code: int = 200
+) -> Response:
     config, members, changes = plans.boost_overview(db, web.actor)
     tiers = config.tiers
+    if form is None:
+        form = {
+            "enabled": "on" if config.enabled else "",
+            "share": f"{config.share * 100:g}",
+            "exit_margin": f"{config.exit_margin * 100:g}",
+            **{f"daily_{t.name}": str(t.daily_impressions) for t in tiers},
+        }
     counts: dict[str, int] = {}
     for m in members:
         counts[m.tier] = counts.get(m.tier, 0) + 1
     return web.render(
         "ops/boost.html",
+        status_code=status_code,
         config=config,
         members=members,
         changes=changes,
         counts=counts,
+        form=form,
+        errors=errors or FormErrors(),
         tier_chart=charts.hbars(
             web.t("各档位商家数"),
             [charts.Bar(web.label("tier", t.name), counts.get(t.name, 0), str(counts.get(t.name, 0))) for t in tiers],
@@ -161,6 +172,45 @@ def boost_page(web: WebDep, db: ReadDB) -> Response:
         names=_store_names(db, {m.store_id for m in members} | {c.store_id for c in changes}),
         section="boost",
     )
+
+
+@router.get("/boost", response_class=HTMLResponse)
+def boost_page(web: WebDep, db: ReadDB) -> Response:
+    _operator(web)
+    return _render_boost(web, db)
+
+
+@router.post("/boost", response_class=HTMLResponse)
+def set_boost(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+    """Switch the plan, its page share, the exit margin and each tier's daily impressions (the tiers'
+    thresholds stay as they are: `PATCH /api/v1/traffic/boost` changes those)."""
+    _operator(web)
+    errors, status = FormErrors(), 422
+    share = parse_percent(web, errors, "share", form.get("share", ""))
+    margin = parse_percent(web, errors, "exit_margin", form.get("exit_margin", ""))
+    tiers = [asdict(t) for t in plans.get_boost_config(db).tiers]
+    for tier in tiers:
+        tier["daily_impressions"] = parse_int(
+            web, errors, f"daily_{tier['name']}", form.get(f"daily_{tier['name']}", "")
+        )
+    if not errors:
+        try:
+            body = BoostConfigIn.model_validate(
+                {
+                    "enabled": form.get("enabled") == "on",
+                    "share": (share or 0) / 10_000,
+                    "exit_margin": (margin or 0) / 10_000,
+                    "tiers": tiers,
+                }
+            )
+            plans.do_set_boost_config(db, clock, web.actor, body.model_dump(exclude_none=True))
+            db.commit()
+            return web.redirect("/ops/boost", flash="saved")
+        except (DomainError, ValidationError) as exc:
+            db.rollback()
+            status = status_of(exc)
+            errors = field_errors(web, exc)
+    return _render_boost(web, db, dict(form), errors, status)
 
 
 # --- experiments ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`yinli` command line (Typer): serve, demo, db upgrade, catalog load-categories, accounts create-operator."""
+"""`yinli` command line (Typer): serve, demo, simulate, bench, db upgrade, catalog load-categories, accounts
+create-operator, search reindex, train ranker."""
 
 from __future__ import annotations
 
@@ -139,6 +140,25 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
         _serve(settings, host, port)
     finally:
         market.stop()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A benchmark in ./bench (checkout, search, feed, simulate).")],
+) -> None:
+    """Run `bench/NAME.py` from the project checkout with any further options (e.g. `--quick`)."""
+    import subprocess
+    import sys
+
+    folder = Path.cwd() / "bench"
+    known = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    if name not in known:
+        console.print(
+            f"[red]no benchmark {name!r}[/] in {folder}; known: {', '.join(known) or 'none (run from the checkout)'}"
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call([sys.executable, str(folder / f"{name}.py"), *ctx.args]))
 
 
 if __name__ == "__main__":

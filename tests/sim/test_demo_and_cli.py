@@ -110,3 +110,9 @@ def test_compare_runs_each_policy_on_the_same_worlds(tmp_path, _pg_database):
         assert a["new_merchants"] == b["new_merchants"]
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
     assert "gmv_fen" in (out / "compare.md").read_text()
+
+
+def test_bench_command_names_the_benchmarks_it_knows():
+    result = CliRunner().invoke(app, ["bench", "no-such-bench"])
+    assert result.exit_code == 2
+    assert "simulate" in result.output and "checkout" in result.output  # run from the checkout (tests' cwd)

@@ -822,3 +822,12 @@ def test_malformed_idempotency_keys_are_refused(shop, database, client):
                 headers = {**shop.merchant.headers, "Idempotency-Key": key}
                 body = assert_problem(client.post(f"{API}/brands", json={"name": "新牌"}, headers=headers), 422)
                 assert [e["field"].lower() for e in body["errors"]] == ["idempotency-key"], body
+
+
+@pytest.mark.parametrize("path", ["/api/v1/analytics/sales", "/api/v1/search/analytics"])
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", "2026-01-01T00:00:00"])
+def test_times_outside_any_plausible_range_or_without_a_zone_are_a_422(world, path, since):
+    # found by the schemathesis run on PostgreSQL: year 1 at +01:00 is year 0 in UTC and crashed the query
+    r = world.client.get(path, params={"since": since}, headers=world.operator.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"].endswith("since")

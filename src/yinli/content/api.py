@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -49,7 +48,7 @@ from yinli.content.schemas import (
 from yinli.core.auth import require_actor
 from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
-from yinli.core.schemas import MoneyOut
+from yinli.core.schemas import MoneyOut, QueryTime
 from yinli.merchants import service as merchants
 
 router = APIRouter(tags=["content"])
@@ -488,8 +487,8 @@ def sales(
     by: str = Query("surface", pattern="^(surface|creator)$"),
     store_id: int | None = Query(None, ge=1, le=2**53),
     creator_id: int | None = Query(None, ge=1, le=2**53),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryTime | None = None,
+    until: QueryTime | None = None,
 ) -> SalesOut:
     rows = attribution.split(db, actor, by=by, since=since, until=until, store_id=store_id, creator_id=creator_id)
     items = [

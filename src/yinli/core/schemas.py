@@ -7,9 +7,10 @@ and nobody means to type one); amounts are bounded ints of minor units.
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from yinli.core.money import Money
 
@@ -57,6 +58,18 @@ Url = Annotated[
 Amount = Annotated[int, Strict(), Field(ge=0, le=MAX_AMOUNT, description="Minor units (fen).")]
 PositiveAmount = Annotated[int, Strict(), Field(ge=1, le=MAX_AMOUNT, description="Minor units (fen).")]
 IdInt = Annotated[int, Strict(), Field(ge=1, le=2**53)]
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _plausible_time(value: datetime) -> datetime:
+    # Year 1 in a +01:00 zone is year 0 in UTC, which no database stores: refuse it as bad input.
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("a time between 2000-01-01 and 2200-01-01 (UTC)")
+    return value
+
+
+QueryTime = Annotated[AwareDatetime, AfterValidator(_plausible_time)]  # a time in a query: with its zone
 
 
 class Input(BaseModel):

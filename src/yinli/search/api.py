@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +13,7 @@ from yinli.catalog.api import card_out
 from yinli.catalog.cards import build_cards
 from yinli.catalog.models import Product, ProductStatus
 from yinli.core.ids import decode_cursor, encode_cursor
-from yinli.core.schemas import MAX_AMOUNT
+from yinli.core.schemas import MAX_AMOUNT, QueryTime
 from yinli.merchants.models import Store, StoreStatus
 from yinli.search import log
 from yinli.search.backends.base import Filters, Sort
@@ -181,8 +180,8 @@ def search_analytics(
     db: ReadDB,
     clock: ClockDep,
     actor: ActorDep,
-    since: datetime | None = Query(None, description=f"Default: {log.ANALYTICS_DAYS} days before `until`."),
-    until: datetime | None = Query(None, description="Default: now."),
+    since: QueryTime | None = Query(None, description=f"Default: {log.ANALYTICS_DAYS} days before `until`."),
+    until: QueryTime | None = Query(None, description="Default: now."),
 ) -> AnalyticsOut:
     a = log.analytics(db, actor, since, until, now=clock.now())
     return AnalyticsOut(

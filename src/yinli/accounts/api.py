@@ -23,6 +23,7 @@ from yinli.api.deps import (
     bearer_token,
     cursor_value,
     page,
+    set_session_cookie,
 )
 from yinli.core.auth import Actor, Role, require_actor
 from yinli.core.clock import Clock
@@ -80,15 +81,7 @@ def open_session(body: TokenIn, response: Response, db: DB, clock: ClockDep, set
         ttl=timedelta(hours=settings.token_ttl_hours),
     )
     db.commit()
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.token_ttl_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.session_cookie_secure,
-        path="/",
-    )
+    set_session_cookie(response, secret, settings)
     return TokenOut(access_token=secret, expires_at=token.expires_at, user=user_out(db, clock, user))
 
 

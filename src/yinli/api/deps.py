@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from yinli.accounts.service import resolve_actor
@@ -20,6 +20,19 @@ from yinli.core.settings import Settings
 from yinli.payments.gateway import PaymentGateway
 
 SESSION_COOKIE = "yinli_session"
+
+
+def set_session_cookie(response: Response, secret: str, settings: Settings) -> None:
+    """The web session cookie for a freshly issued session token (API sign-in and the web form alike)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.token_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
 
 
 def _database(request: Request) -> Database:

@@ -46,6 +46,23 @@ def list_brands(session: Session, *, prefix: str | None, after_id: int | None, l
     return list(session.scalars(query))
 
 
+def on_sale(session: Session, product_ids: list[int]) -> dict[int, Product]:
+    """Those of `product_ids` a shopper can buy now (listed, in an active store), by id. Readers of an index
+    that lags the catalog (search) use it so a product delisted since the last sync is not shown."""
+    if not product_ids:
+        return {}
+    rows = session.scalars(
+        select(Product)
+        .join(Store, Store.id == Product.store_id)
+        .where(
+            Product.id.in_(product_ids),
+            Product.status == ProductStatus.LISTED.value,
+            Store.status == StoreStatus.ACTIVE.value,
+        )
+    )
+    return {p.id: p for p in rows}
+
+
 def _check_brand(session: Session, brand_id: int | None) -> None:
     if brand_id is not None and session.get(Brand, brand_id) is None:
         raise InvalidInput(f"no brand {brand_id}", field="brand_id")

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, ReadDB
+from yinli.catalog import service as catalog
 from yinli.catalog.api import card_out
 from yinli.catalog.cards import build_cards
-from yinli.catalog.models import Product, ProductStatus
 from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.schemas import MAX_AMOUNT, QueryTime
-from yinli.merchants.models import Store, StoreStatus
+from yinli.merchants.models import Store
 from yinli.search import log
 from yinli.search.backends.base import Filters, Sort
 from yinli.search.schemas import (
@@ -108,18 +108,7 @@ def search(
     result = engine.search(db, SearchRequest(q, filters, sort, offset, limit, explain, facets))
     # Cards come from the database, so a product delisted since the index last synced is not shown.
     ids = [h.product_id for h in result.hits]
-    products = {
-        p.id: p
-        for p in db.scalars(
-            select(Product)
-            .join(Store, Store.id == Product.store_id)
-            .where(
-                Product.id.in_(ids),
-                Product.status == ProductStatus.LISTED.value,
-                Store.status == StoreStatus.ACTIVE.value,
-            )
-        )
-    }
+    products = catalog.on_sale(db, ids)
     shown = [h for h in result.hits if h.product_id in products]
     cards = {c.product_id: c for c in build_cards(db, clock, [products[h.product_id] for h in shown])}
     logged = log.do_record_search(

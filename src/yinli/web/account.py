@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from yinli.accounts import service as accounts
 from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn
-from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep
+from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep, set_session_cookie
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in
@@ -114,15 +114,7 @@ def _open_session(web: Web, db, clock, settings, email: str, password: str, targ
     )
     db.commit()
     response = web.redirect(_local_path(target, _home_of(user.role)), flash=flash)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.token_ttl_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.session_cookie_secure,
-        path="/",
-    )
+    set_session_cookie(response, secret, settings)
     return response
 
 

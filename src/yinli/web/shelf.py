@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from yinli.catalog import cards, service
 from yinli.catalog.cards import ProductCard
-from yinli.catalog.models import Category, Product, ProductStatus
+from yinli.catalog.models import Category, ProductStatus
 from yinli.core.clock import Clock
-from yinli.merchants.models import Store, StoreStatus
+from yinli.merchants.models import Store
 from yinli.search.backends.base import CANDIDATES, Filters, Sort
 from yinli.search.service import SearchEngine, SearchRequest
 
@@ -114,18 +114,7 @@ def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQu
         )
     ids = [h.product_id for h in found.hits]
     # Cards come from the database: a product delisted since the index last caught up is not shown.
-    on_sale = {
-        p.id: p
-        for p in session.scalars(
-            select(Product)
-            .join(Store, Store.id == Product.store_id)
-            .where(
-                Product.id.in_(ids),
-                Product.status == ProductStatus.LISTED.value,
-                Store.status == StoreStatus.ACTIVE.value,
-            )
-        )
-    }
+    on_sale = service.on_sale(session, ids)
     shown = [on_sale[i] for i in ids if i in on_sale]
     page, pages = _pages(found.total, page, window)
     result = SearchResult(

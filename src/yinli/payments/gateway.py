@@ -54,6 +54,9 @@ class SimulatedGateway:
     failure_rate: float = 0.0
     seed: int = 0
     refunds_fail: bool = False
+    # references are "<prefix>-ch-N": processes that each hold a gateway (the simulator's workers) take
+    # different prefixes, so two charges never share a reference
+    reference_prefix: str = "sim"
     _rng: np.random.Generator = field(init=False)
     _charges: dict[str, GatewayResult] = field(default_factory=dict, init=False)
     _refunds: dict[str, GatewayResult] = field(default_factory=dict, init=False)
@@ -80,7 +83,7 @@ class SimulatedGateway:
         with self._lock:
             if key in self._charges:
                 return self._charges[key]
-            ref = f"sim-ch-{len(self._charges) + 1}"
+            ref = f"{self.reference_prefix}-ch-{len(self._charges) + 1}"
             if self._fail_next:
                 self._fail_next -= 1
                 result = GatewayResult("failed", ref, "card declined")
@@ -102,8 +105,9 @@ class SimulatedGateway:
             if key in self._refunds:
                 return self._refunds[key]
             if self.refunds_fail:
-                return GatewayResult("failed", f"sim-rf-x{len(self._refunds) + 1}", "refund rejected")
-            result = GatewayResult("succeeded", f"sim-rf-{len(self._refunds) + 1}")
+                ref = f"{self.reference_prefix}-rf-x{len(self._refunds) + 1}"
+                return GatewayResult("failed", ref, "refund rejected")
+            result = GatewayResult("succeeded", f"{self.reference_prefix}-rf-{len(self._refunds) + 1}")
             self._refunds[key] = result
             self.refunded_fen += amount_fen
             return result

@@ -329,6 +329,23 @@ class SearchEngine:
             self.browse_snapshot(fresh=True)
             return applied
 
+    def follow(self, database: Database) -> None:
+        """For a process that searches an index another process maintains (the simulator's workers):
+        see the index as last committed, and reload the ranking features and browse lists to match.
+
+        `sync` keeps the features current from the documents it indexes; a follower indexes nothing, so
+        it reloads them whole (one query over the listed products)."""
+        with self._sync_lock:
+            self.backend.reload()
+            with database.read_sessions() as session:
+                self.categories = CategoryIndex.load(session)
+                self.analyzer.add_words(self._catalog_words(session))
+                features = FeatureStore()
+                features.load(session, self.settings, self.categories)
+                self.features = features
+                self._ready = True
+            self.browse_snapshot(fresh=True)
+
     def rebuild(self, database: Database, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the index from the database; searches switch to it when it is complete."""
         with self._sync_lock, self._session(database) as session:

@@ -41,6 +41,14 @@ def simulate(
     database_url: Annotated[
         str | None, typer.Option(help="An empty PostgreSQL database to run on (default: SQLite in the run folder).")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes running each day's shopper visits (split by shopper; best on PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the marketplace for DAYS days and write the run folder."""
     if ctx.invoked_subcommand is not None:
@@ -48,7 +56,10 @@ def simulate(
     from yinli.sim.run import NotEmpty
     from yinli.sim.run import simulate as run
 
-    config = SimConfig(days=days, shoppers=shoppers, merchants=merchants, creators=creators, seed=seed, policy=policy)
+    config = SimConfig(
+        days=days, shoppers=shoppers, merchants=merchants, creators=creators, seed=seed, policy=policy,
+        workers=workers,
+    )  # fmt: skip
     with _bar() as bar:
         task = bar.add_task(f"simulating ({policy}, seed {seed})", total=days)
 

@@ -30,6 +30,7 @@ from yinli.orders import service as orders
 from yinli.orders.models import AfterSaleKind, AfterSaleStatus, ComplaintCategory
 from yinli.sim.market import DayStats, Market
 from yinli.sim.shoppers import Purchase, Session
+from yinli.sim.workers import merge_stats
 from yinli.sim.world import Merchant
 
 FEE_BPS = 200  # what a merchant budgets for platform fees in its own accounts
@@ -72,6 +73,7 @@ class Day:
         self.timeline = Timeline()
         self.active: set[int] = set()
         self.margin_fen: dict[int, int] = {}  # merchant index -> today's gross margin less refunds
+        self.visits: list[tuple[datetime, int]] = []  # with worker processes: today's visits, for them
 
     def at(self, hours: float) -> datetime:
         return self.start + timedelta(hours=hours)
@@ -85,15 +87,47 @@ class Day:
             self.timeline.add(self.at(float(h)), "jobs")
         for h in (9.0, 17.0):
             self.timeline.add(self.at(h), "fulfil")
-        while self.timeline.items:
-            at, kind, payload = self.timeline.pop()
-            mk.clock.set(max(mk.clock.now(), at))
-            getattr(self, f"on_{kind}")(payload)
+        if mk.pool is None:
+            self.run_until(None)
+        else:
+            self.run_in_epochs()
         mk.clock.set(max(mk.clock.now(), self.at(23.99)))
         self.accounts()
         mk.days.append(self.stats)
         mk.active_days.append(self.active)
         return self.stats
+
+    def run_until(self, end: datetime | None) -> None:
+        """Run the timeline's events before `end` (all of them: None) in time order."""
+        mk = self.mk
+        while self.timeline.items and (end is None or self.timeline.items[0][0] < end):
+            at, kind, payload = self.timeline.pop()
+            mk.clock.set(max(mk.clock.now(), at))
+            getattr(self, f"on_{kind}")(payload)
+
+    def run_in_epochs(self) -> None:
+        """With worker processes: per epoch, this process's events, then the workers' visits (workers.py)."""
+        mk = self.mk
+        assert mk.pool is not None
+        step = timedelta(minutes=mk.config.epoch_minutes)
+        visits = sorted(self.visits)
+        k, t0 = 0, self.start
+        while t0 < self.start + timedelta(days=1):
+            t1 = t0 + step
+            self.run_until(t1)
+            first = k
+            while k < len(visits) and visits[k][0] < t1:
+                k += 1
+            if k > first:
+                seen = mk.pool.run(self.index, visits[first:k])
+                merge_stats(self.stats, seen.stats)
+                for outcome in seen.outcomes:
+                    mk.clock.set(max(mk.clock.now(), outcome.ended))
+                    self.active.add(outcome.shopper)
+                    self.purchases.extend(outcome.purchases)
+                    self.take_purchases(outcome.purchases)
+            t0 = t1
+        self.run_until(None)
 
     # --- merchants and creators -------------------------------------------------------------------------
 
@@ -222,13 +256,20 @@ class Day:
         coming = np.flatnonzero(mk.visit_rng.random(len(sh)) < p)
         hours = np.clip(mk.visit_rng.normal(17.5, 4.5, size=len(coming)), 7.0, 23.9)
         for i, h in zip(coming, hours, strict=True):
-            self.timeline.add(self.at(float(h)), "visit", int(i))
+            if mk.pool is None:
+                self.timeline.add(self.at(float(h)), "visit", int(i))
+            else:
+                self.visits.append((self.at(float(h)), int(i)))
 
     def on_visit(self, shopper: int) -> None:
         self.active.add(shopper)
         before = len(self.purchases)
         Session(self.mk, shopper, self.stats, self.purchases).run()
-        for purchase in self.purchases[before:]:
+        self.take_purchases(self.purchases[before:])
+
+    def take_purchases(self, purchases: list[Purchase]) -> None:
+        """Purchases just made go into fulfilment; the merchants' books count their margin."""
+        for purchase in purchases:
             m = self.mk.merchants[self.mk.products[purchase.product_id].merchant]
             delay = timedelta(hours=4 + float(self.mk.rng.exponential(6 + 60 * (1 - m.service) ** 2)))
             self.parcels.append(Parcel(purchase, self.mk.clock.now() + delay, late=delay > timedelta(hours=48)))
@@ -239,6 +280,7 @@ class Day:
     def on_jobs(self, _: None) -> None:
         mk = self.mk
         run_once(mk.database, mk.clock, mk.settings, mk.gateway)
+        mk.jobs_rounds += 1
 
     # --- after the sale ---------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
@@ -32,6 +33,9 @@ from yinli.sim.world import Creator, Leaf, Merchant, Product, Shoppers
 from yinli.traffic import experiments, plans
 from yinli.traffic.service import TrafficEngine
 from yinli.traffic.service import engine_for as traffic_engine_for
+
+if TYPE_CHECKING:
+    from yinli.sim.workers import ShopperPool
 
 # Named policies a run can use: the ranking policy and whether the launch plan (cold-start traffic) runs.
 POLICIES: dict[str, tuple[str, bool]] = {
@@ -57,12 +61,18 @@ class SimConfig:
     launch_quota: int = 60  # quality impressions per new merchant (sized to the world, not production's 200)
     launch_days: int = 3
     jobs_per_day: int = 4  # background job rounds per simulated day
+    workers: int = 1  # processes running a day's visits (see sim/workers.py for how a run is split)
+    epoch_minutes: int = 30  # with workers: the parent's events and the workers' visits alternate this often
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy is one of {', '.join(POLICIES)}")
         if self.days < 1 or self.shoppers < 1 or self.merchants < 1:
             raise ValueError("days, shoppers and merchants must be at least 1")
+        if not 1 <= self.workers <= 64:
+            raise ValueError("workers must be between 1 and 64")
+        if not 1 <= self.epoch_minutes <= 24 * 60:
+            raise ValueError("epoch_minutes must be between 1 and 1440")
 
     @property
     def creator_count(self) -> int:
@@ -117,6 +127,8 @@ class Market:
         self.active_days: list[set[int]] = []  # shopper indexes with a session, per day
         self.host_charisma: dict[int, float] = {}  # live session -> its host's pull (0.5: an ordinary host)
         self.leaving: list[tuple[datetime, Actor, int]] = []  # live viewers due to leave (real-clock mode)
+        self.jobs_rounds = 0  # background job rounds run so far (workers reload their engines after one)
+        self.pool: ShopperPool | None = None  # worker processes for the visits, when config.workers > 1
         self._search: SearchEngine | None = None
         self._traffic: TrafficEngine | None = None
 

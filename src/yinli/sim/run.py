@@ -25,6 +25,7 @@ from yinli.sim import kpis as kpi
 from yinli.sim.day import Day, Parcel
 from yinli.sim.market import DayStats, Market, SimConfig
 from yinli.sim.report import write_run
+from yinli.sim.workers import ShopperPool
 
 Progress = Callable[[int, DayStats], None]
 
@@ -85,16 +86,24 @@ def simulate(
     run_once(database, mk.clock, settings, mk.gateway)  # index the starting catalog, build the feed
     set_up = time.perf_counter() - began
     parcels: list[Parcel] = []
-    for d in range(config.days):
-        stats = Day(mk, parcels, d).run()
-        if progress is not None:
-            progress(d, stats)
+    try:
+        if config.workers > 1:
+            mk.pool = ShopperPool(mk, config.workers)
+        for d in range(config.days):
+            stats = Day(mk, parcels, d).run()
+            if progress is not None:
+                progress(d, stats)
+    finally:
+        if mk.pool is not None:
+            mk.pool.close()
+            mk.pool = None
     seconds = time.perf_counter() - began
     kpis = kpi.compute(mk)
     sessions = kpis["sessions"]
     # visits per second over the simulated days (merchants, fulfilment and jobs included; set-up not)
     per_second = sessions / max(1e-9, seconds - set_up)
     kpis["run"] = {
+        "workers": config.workers,
         "seconds": round(seconds, 1),
         "set_up_seconds": round(set_up, 1),
         "sessions_per_second": round(per_second, 2),

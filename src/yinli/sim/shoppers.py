@@ -67,9 +67,17 @@ def sigmoid(x: float) -> float:
 class Session:
     """One shopper's visit; `run()` returns the purchase made, if any (at most one per visit)."""
 
-    def __init__(self, mk: Market, shopper: int, stats: DayStats, purchases: list[Purchase]) -> None:
+    def __init__(
+        self,
+        mk: Market,
+        shopper: int,
+        stats: DayStats,
+        purchases: list[Purchase],
+        rng: np.random.Generator | None = None,
+    ) -> None:
         self.mk, self.i, self.stats, self.purchases = mk, shopper, stats, purchases
-        self.rng = mk.rng
+        # one process: the market's behaviour stream; split across workers: a stream of the visit's own
+        self.rng = rng if rng is not None else mk.rng
         self.actor = mk.shopper_actor(shopper)
         self.feedback: list[dict[str, object]] = []
 

@@ -95,6 +95,13 @@ class TrafficEngine:
                 self._build(session, force=force_catalog)
             return seen
 
+    def follow(self, database: Database) -> None:
+        """For a process that serves pages while another runs the jobs (the simulator's workers): read
+        what the log and the plans have gained and rebuild the serving state, writing nothing."""
+        with self._lock, database.read_sessions() as session:
+            self.features.follow(session, self.clock)
+            self._build(session, force=True)
+
     def invalidate_experiment(self, session: Session) -> None:
         self.active = experiments.load_active(session)
 

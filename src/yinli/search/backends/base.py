@@ -119,6 +119,10 @@ class SearchBackend(Protocol):
         """Release what the backend holds open in this process (it reopens on next use)."""
         ...
 
+    def reload(self) -> None:
+        """See what another process has committed to the index since this one last looked."""
+        ...
+
 
 class RebuildWriter(Protocol):
     def add(self, docs: list[SearchDoc]) -> None: ...

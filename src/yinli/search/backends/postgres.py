@@ -226,6 +226,9 @@ class PostgresBackend:
     def close(self) -> None:
         """Nothing to release: the index lives in the caller's database."""
 
+    def reload(self) -> None:
+        """Nothing to do: every search reads the database as it is."""
+
     def count(self, session: Session | None) -> int:
         assert session is not None
         return int(session.scalar(select(func.count()).select_from(SearchDocument)) or 0)

@@ -229,6 +229,12 @@ class TantivyBackend:
             self._index = None
             self._generation = ""
 
+    def reload(self) -> None:
+        with self._lock:
+            self._follow()  # a rebuild may have switched generations
+            self.index.reload()
+            self._searcher = self.index.searcher()
+
     # --- reading --------------------------------------------------------------------------------------
 
     def retrieve(

@@ -9,9 +9,14 @@ Peer measured in the same run, on the same database after the simulation: bare f
 (`do_serve_feed` alone, the cheapest thing a visit does), so the ratio says how much of a visit is the
 rest of the engine and the agents.
 
+Split runs: the same world again with the day's visits split across `--workers` processes
+(`SimConfig.workers`, see `yinli/sim/workers.py`), against the one-process run just measured; `speedup`
+is their ratio. Same seed, so the same world and (on the first day) the same visits.
+
     uv run python bench/simulate.py --quick      # ~1 min
     uv run python bench/simulate.py              # ~5-8 min
     uv run python bench/simulate.py --skip-pg
+    uv run python bench/simulate.py --workers 1  # no split runs
 
 PostgreSQL: the database named by --pg-url is wiped (DROP SCHEMA public CASCADE) and migrated.
 """
@@ -22,6 +27,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +55,10 @@ def feed_pages_per_second(mk: Any, pages: int) -> float:
 
 
 def one(name: str, config: SimConfig, url: str, data_dir: Path, pages: int) -> dict[str, Any]:
-    say(f"{name}: {config.days} days, {config.shoppers} shoppers, {config.merchants} merchants")
+    say(
+        f"{name}: {config.days} days, {config.shoppers} shoppers, {config.merchants} merchants, "
+        f"{config.workers} process(es)"
+    )
     result, mk = simulate(
         config, None, database_url=url, data_dir=data_dir, keep_open=True,
         progress=lambda d, st: say(f"  {name} day {d + 1}: {st.sessions} visits, {st.purchases} purchases"),
@@ -72,12 +81,32 @@ def one(name: str, config: SimConfig, url: str, data_dir: Path, pages: int) -> d
     return out
 
 
+def both(name: str, config: SimConfig, url: str | None, base: Path, pages: int, workers: int) -> dict[str, Any]:
+    """One process, then (workers > 1) the same world split across workers; `url` None: SQLite files."""
+
+    def where(tag: str) -> str:
+        if url is None:
+            return f"sqlite:///{base / f'{tag}.db'}"
+        reset_postgres_schema(url)
+        return url
+
+    out = one(name, config, where(f"{name}-1"), base / f"var-{name}-1", pages)
+    if workers > 1:
+        split = one(f"{name} x{workers}", replace(config, workers=workers), where(f"{name}-{workers}"),
+                    base / f"var-{name}-{workers}", pages)  # fmt: skip
+        split["workers"] = workers
+        split["speedup"] = round(split["visits_per_second"] / out["visits_per_second"], 2)
+        out["split"] = split
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small world, under a minute or two")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/yinli_bench_sim")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="processes for the split runs (1: none)")
     args = parser.parse_args()
     if args.quick:
         config = SimConfig(days=2, shoppers=800, merchants=30, seed=args.seed)
@@ -87,18 +116,18 @@ def main() -> None:
         pages = 300
     result: dict[str, Any] = {"benchmark": "simulate", "quick": args.quick, "machine": machine(),
                               "config": {"days": config.days, "shoppers": config.shoppers,
-                                         "merchants": config.merchants, "seed": config.seed}}  # fmt: skip
+                                         "merchants": config.merchants, "seed": config.seed,
+                                         "workers": args.workers}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        result["sqlite"] = one("sqlite", config, f"sqlite:///{base / 'sim.db'}", base / "var-sqlite", pages)
+        result["sqlite"] = both("sqlite", config, None, base, pages, args.workers)
         if args.skip_pg:
             result["postgresql"] = {"skipped": True, "reason": "--skip-pg"}
         elif (problem := probe_postgres(args.pg_url)) is not None:
             say(f"PostgreSQL skipped: {problem}")
             result["postgresql"] = {"skipped": True, "reason": problem}
         else:
-            reset_postgres_schema(args.pg_url)
-            result["postgresql"] = one("postgresql", config, args.pg_url, base / "var-pg", pages)
+            result["postgresql"] = both("postgresql", config, args.pg_url, base, pages, args.workers)
     emit_result(result)
 
 

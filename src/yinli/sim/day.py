@@ -125,7 +125,7 @@ class Day:
                     mk.clock.set(max(mk.clock.now(), outcome.ended))
                     self.active.add(outcome.shopper)
                     self.purchases.extend(outcome.purchases)
-                    self.take_purchases(outcome.purchases)
+                    self.take_purchases(outcome.purchases, outcome.ended)
             t0 = t1
         self.run_until(None)
 
@@ -265,14 +265,14 @@ class Day:
         self.active.add(shopper)
         before = len(self.purchases)
         Session(self.mk, shopper, self.stats, self.purchases).run()
-        self.take_purchases(self.purchases[before:])
+        self.take_purchases(self.purchases[before:], self.mk.clock.now())
 
-    def take_purchases(self, purchases: list[Purchase]) -> None:
-        """Purchases just made go into fulfilment; the merchants' books count their margin."""
+    def take_purchases(self, purchases: list[Purchase], at: datetime) -> None:
+        """Purchases made by a visit that ended `at` go into fulfilment; the merchants' books count their margin."""
         for purchase in purchases:
             m = self.mk.merchants[self.mk.products[purchase.product_id].merchant]
             delay = timedelta(hours=4 + float(self.mk.rng.exponential(6 + 60 * (1 - m.service) ** 2)))
-            self.parcels.append(Parcel(purchase, self.mk.clock.now() + delay, late=delay > timedelta(hours=48)))
+            self.parcels.append(Parcel(purchase, at + delay, late=delay > timedelta(hours=48)))
             cost = math.ceil(purchase.amount_fen * (m.cost_ratio + FEE_BPS / 10_000))
             self.margin_fen[m.index] = self.margin_fen.get(m.index, 0) + purchase.amount_fen - cost
             m.days_without_order = -1  # reset at midnight

@@ -28,7 +28,7 @@ an order nobody chose, so a run with workers is reproducible in distribution, no
 worker's launch and boost counters move in its own memory between job rounds (the jobs then count the
 truth from the impression log), so a plan can over-deliver by up to N times between two rounds.
 Refunds go through the parent's gateway, which settles any simulated charge; references carry the worker
-(`sim-w2-ch-17`), so no two charges share one.
+(`sim-w2-ch-17`; the parent's own are `sim-ch-17`), so no two charges share one.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ STATIC = ("leaves", "tops", "top_ids", "top_weight", "leaf_weight_by_top", "shop
 
 
 class ShopperPool:
-    """N worker processes, each running the visits of shoppers `i % N == worker` (see the module doc)."""
+    """N workers, each running the visits of shoppers `i % N == worker` (see the module doc). Worker 0 is
+    this process, whose engines the jobs keep current already; workers 1..N-1 are spawned processes."""
 
     def __init__(self, mk: Market, workers: int) -> None:
         if workers < 2:
@@ -119,7 +120,7 @@ class ShopperPool:
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
         try:
-            for w in range(workers):
+            for w in range(1, workers):
                 parent_end, child_end = ctx.Pipe()
                 init = _Init(w, workers, mk.settings, mk.database.url, mk.config, world)
                 proc = ctx.Process(target=_serve, args=(child_end, init), name=f"yinli-sim-worker-{w}", daemon=True)
@@ -139,28 +140,37 @@ class ShopperPool:
         products = list(mk.products.items())[sent_p:] if n_p > sent_p else []
         charisma = list(mk.host_charisma.items())[sent_h:] if n_h > sent_h else []
         refresh = mk.jobs_rounds != self._jobs_seen
-        for w, conn in enumerate(self._conns):
-            mine = sorted((at, i) for at, i in visits if i % self.workers == w)
+        slices: list[list[Visit]] = [[] for _ in range(self.workers)]
+        for at, i in sorted(visits):
+            slices[i % self.workers].append((at, i))
+        for conn, mine in zip(self._conns, slices[1:], strict=True):
             trust = {i: float(mk.shoppers.trust[i]) for _, i in mine}
             conn.send(Epoch(day, mine, mk.merchants[sent_m:n_m], products, charisma, trust, refresh))
         self._sent, self._jobs_seen = (n_m, n_p, n_h), mk.jobs_rounds
         merged = Seen(DayStats())
-        failures = []
-        for w, conn in enumerate(self._conns):
-            try:
-                kind, payload = conn.recv()
-            except EOFError:
-                kind, payload = "error", f"worker {w} died (exit code {self._procs[w].exitcode})"
-            if kind == "error":
-                failures.append(payload)
-                continue
-            merged.outcomes.extend(payload.outcomes)
-            merge_stats(merged.stats, payload.stats)
+        try:
+            merged.outcomes = run_visits(mk, day, slices[0], merged.stats)  # worker 0, meanwhile, here
+        finally:
+            failures = self._collect(merged)
         if failures:
             self.close()
             raise RuntimeError("a simulator worker failed:\n" + "\n".join(failures))
         merged.outcomes.sort(key=lambda o: (o.ended, o.shopper))
         return merged
+
+    def _collect(self, merged: Seen) -> list[str]:
+        failures = []
+        for w, conn in enumerate(self._conns, start=1):
+            try:
+                kind, payload = conn.recv()
+            except EOFError:
+                kind, payload = "error", f"worker {w} died (exit code {self._procs[w - 1].exitcode})"
+            if kind == "error":
+                failures.append(payload)
+                continue
+            merged.outcomes.extend(payload.outcomes)
+            merge_stats(merged.stats, payload.stats)
+        return failures
 
     def close(self) -> None:
         for conn in self._conns:
@@ -209,6 +219,16 @@ def _worker_market(init: _Init) -> Market:
     return mk
 
 
+def run_visits(mk: Market, day: int, visits: list[Visit], stats: DayStats) -> list[Outcome]:
+    outcomes = []
+    for at, shopper in visits:
+        mk.clock.set(max(mk.clock.now(), at))
+        purchases: list[Purchase] = []
+        Session(mk, shopper, stats, purchases, rng=visit_rng(mk.config.seed, day, shopper)).run()
+        outcomes.append(Outcome(shopper, mk.clock.now(), purchases))
+    return outcomes
+
+
 def _run_epoch(mk: Market, epoch: Epoch) -> Seen:
     for m in epoch.merchants:
         mk.merchants.append(m)
@@ -223,11 +243,7 @@ def _run_epoch(mk: Market, epoch: Epoch) -> Seen:
         if mk._traffic is not None and mk._traffic.state is not None:
             mk._traffic.follow(mk.database)
     seen = Seen(DayStats())
-    for at, shopper in epoch.visits:
-        mk.clock.set(max(mk.clock.now(), at))
-        purchases: list[Purchase] = []
-        Session(mk, shopper, seen.stats, purchases, rng=visit_rng(mk.config.seed, epoch.day, shopper)).run()
-        seen.outcomes.append(Outcome(shopper, mk.clock.now(), purchases))
+    seen.outcomes = run_visits(mk, epoch.day, epoch.visits, seen.stats)
     return seen
 
 

@@ -53,17 +53,20 @@ def test_simulate_command_writes_the_run_folder(tmp_path, _pg_database):
         pytest.skip("the command's default database is SQLite in the run folder")
     out = tmp_path / "run"
     args = ["simulate", "--days", "2", "--shoppers", "80", "--merchants", "6", "--seed", "3", "--out", str(out)]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "GMV" in result.output
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["config"]["seed"] == 3 and kpis["config"]["days"] == 2
+    assert kpis["run"]["workers"] == 2
 
 
 def test_simulate_command_refuses_an_unknown_policy(tmp_path):
     result = CliRunner().invoke(app, ["simulate", "--policy", "most_profit", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "user_first" in result.output
     assert not (tmp_path / "kpis.json").exists()
+    result = CliRunner().invoke(app, ["simulate", "--workers", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and not (tmp_path / "kpis.json").exists()
     result = CliRunner().invoke(app, ["simulate", "compare", "--policies", "user_first", "--out", str(tmp_path)])
     assert result.exit_code == 2
 

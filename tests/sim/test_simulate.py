@@ -67,6 +67,16 @@ def test_same_seed_same_world_same_result(database, tmp_path, _pg_database):
     assert third != first  # and a different seed is a different world
 
 
+def test_the_same_seed_gives_the_same_result_on_sqlite_and_postgresql(database, tmp_path, _pg_database):
+    if _pg_database is None:
+        pytest.skip("runs in the PostgreSQL suite, against a SQLite run of the same seed")
+    on_pg, _ = run(database, tmp_path / "pg", out=False)
+    on_sqlite, _ = run(Database(f"sqlite:///{tmp_path / 'lite.db'}"), tmp_path / "lite", out=False)
+    for k in (on_pg, on_sqlite):
+        k.pop("run")
+    assert on_pg == on_sqlite  # every read the agents act on has a total order, on either database
+
+
 def test_the_run_policy_reaches_the_ranking(database, tmp_path):
     config = SimConfig(**{**SMALL.__dict__, "policy": "gmv_only_no_launch", "days": 2})
     run(database, tmp_path, config, out=False)

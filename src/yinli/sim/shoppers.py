@@ -151,7 +151,13 @@ class Session:
         w = np.array([self._taste(pid) if pid in mk.products else 0.2 for _, pid in rooms]) + 0.05
         room, presenting = rooms[int(self.rng.choice(len(rooms), p=w / w.sum()))]
         with mk.database.read_sessions() as s:
-            listed = list(s.scalars(select(LiveSessionProduct.product_id).where(LiveSessionProduct.session_id == room)))
+            listed = list(
+                s.scalars(
+                    select(LiveSessionProduct.product_id)
+                    .where(LiveSessionProduct.session_id == room)
+                    .order_by(LiveSessionProduct.product_id)
+                )
+            )
         first = [presenting] if presenting in listed else []
         return [Offer(pid, Surface.LIVE, room, impulse=0.8 if pid == presenting else 0.3) for pid in first + listed][:4]
 
@@ -164,9 +170,9 @@ class Session:
             links = {
                 v: p
                 for v, p in s.execute(
-                    select(VideoProduct.video_id, VideoProduct.product_id).where(
-                        VideoProduct.video_id.in_([v.id for v in recent])
-                    )
+                    select(VideoProduct.video_id, VideoProduct.product_id)
+                    .where(VideoProduct.video_id.in_([v.id for v in recent]))
+                    .order_by(VideoProduct.video_id, VideoProduct.product_id)
                 )
             }
         choices = [(v.id, links[v.id]) for v in recent if v.id in links and links[v.id] in mk.products]

@@ -136,9 +136,11 @@ def test_search_kpis_count_web_searches_and_their_sales(anon, browser_factory, w
     # a shopper searches, opens a result and buys it: the sale is credited to that search
     b = browser_factory(shop["shopper"].email)
     page = b.get("/search", params={"q": "手机壳"}).text
-    link = re.search(r'href="(/p/\d+\?from=search&amp;source_id=(\d+))"', page)
-    assert link, "result links carry the search id"
-    product_page = b.get(link.group(1).replace("&amp;", "&")).text
+    link = re.search(r'href="(/search/r/(\d+)/\d+)"', page)
+    assert link, "result links go through the search's click counter"
+    opened = b.get(link.group(1), follow_redirects=False)
+    assert opened.status_code == 303 and f"from=search&source_id={link.group(2)}" in opened.headers["location"]
+    product_page = b.get(opened.headers["location"]).text
     assert f'name="source_id" value="{link.group(2)}"' in product_page
     sku = shop["products"][1]["skus"][0]["id"]
     r = b.post("/buy", {"sku_id": sku, "quantity": "1", "surface": "search", "source_id": link.group(2)}, page="/")
@@ -157,6 +159,7 @@ def test_search_kpis_count_web_searches_and_their_sales(anon, browser_factory, w
     r = browser_factory(world.operator.email).get("/ops/search")
     assert r.status_code == 200
     assert 'id="search-pv">4<' in r.text and 'id="zero-results">1<' in r.text
+    assert 'id="search-ctr">33.3%<' in r.text  # 1 of the 3 searches with results was clicked
     assert 'id="search-cvr">25.0%<' in r.text and "¥39.00" in r.text
     zero = r.text[r.text.index('id="zero-queries"') :]
     assert "不存在的东西xyz" in zero and "帆布鞋" not in zero

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.web.conftest import csrf_of
 from yinli.orders.models import Order
 from yinli.payments.models import Payment
+from yinli.search.models import SearchInteraction
 
 
 def test_home_lists_cards_with_one_price_in_yuan(anon, shop):
@@ -47,6 +49,39 @@ def test_search_by_keyword_price_and_sort(anon, shop):
     # the results alone for HTMX
     r = anon.get("/search", params={"q": "手机壳"}, headers={"HX-Request": "true", "HX-Target": "results"})
     assert "<html" not in r.text and "磁吸手机壳" in r.text
+
+
+def test_search_result_links_count_clicks_and_carts_in_the_search_log(browser_factory, shop, database):
+    b = browser_factory(shop["shopper"].email)
+    page = b.get("/search", params={"q": "手机壳"}).text
+    search_id, product_id = map(int, re.search(r'href="/search/r/(\d+)/(\d+)"', page).groups())  # type: ignore[union-attr]
+    r = b.get(f"/search/r/{search_id}/{product_id}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/p/{product_id}?from=search&source_id={search_id}"
+    # a product the search did not show, a search that does not exist, someone else's search: the
+    # shopper still gets to the product, and nothing is counted
+    assert b.get(f"/search/r/{search_id}/999999", follow_redirects=False).status_code == 303
+    assert b.get(f"/search/r/999999/{product_id}", follow_redirects=False).status_code == 303
+    stranger = browser_factory(None)
+    assert stranger.get(f"/search/r/{search_id}/{product_id}", follow_redirects=False).status_code == 303
+    assert b.get("/search/r/0/abc").status_code == 404  # not a page
+    assert b.get(f"/search/r/{10**20}/{product_id}", follow_redirects=False).status_code == 404
+    sku = next(p for p in shop["products"] if p["id"] == product_id)["skus"][0]["id"]
+    r = b.post(
+        "/cart/add",
+        {"sku_id": sku, "quantity": "1", "surface": "search", "source_id": search_id, "product_id": product_id},
+        page=f"/p/{product_id}?from=search&source_id={search_id}",
+    )
+    assert r.status_code == 200
+    with database.read_sessions() as s:
+        rows = s.execute(select(SearchInteraction.action, SearchInteraction.product_id)).all()
+    assert sorted(rows) == [("add_to_cart", product_id), ("click", product_id)]
+
+
+@pytest.mark.parametrize("path", ["/p/{n}", "/s/{n}", "/v/{n}", "/live/{n}", "/orders/{n}", "/mall/c/{n}"])
+def test_an_id_past_what_the_database_holds_is_a_404_page(anon, path):
+    for n in (2**53 + 1, 10**20, "9" * 5000):
+        r = anon.get(path.format(n=n), follow_redirects=False)
+        assert r.status_code == 404 and "<html" in r.text
 
 
 def test_product_page_sku_choice_and_price_breakdown(anon, shop, world):

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from yinli.api.deps import SESSION_COOKIE, get_actor
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from yinli.core.ids import MAX_ID
 from yinli.core.money import Money
 from yinli.web import i18n
 
@@ -395,6 +396,10 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
     )
 
 
+def _fits_an_id(digits: str) -> bool:
+    return len(digits) <= 16 and int(digits) <= MAX_ID
+
+
 class WebRoute(APIRoute):
     """Routes that answer HTML: a DomainError a handler lets escape becomes an HTML page, not JSON."""
 
@@ -402,6 +407,9 @@ class WebRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            if any(not _fits_an_id(v) for v in request.path_params.values() if isinstance(v, str) and v.isdigit()):
+                # no page has an id past what the database holds (it would fail the query, not find nothing)
+                return _error_page(request, 404, "not_found", "no such page")
             try:
                 return await handler(request)
             except DomainError as exc:

@@ -7,13 +7,14 @@ to the same URL; on a DomainError the form is shown again with the problem next 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
@@ -32,6 +33,8 @@ from yinli.merchants.models import Store
 from yinli.orders import feedback, metrics
 from yinli.orders.models import Surface
 from yinli.payments import service as payments
+from yinli.search import log as search_log
+from yinli.search.models import SearchAction
 from yinli.web import live, shelf
 from yinli.web.core import (
     FormDep,
@@ -174,6 +177,22 @@ def _product_view(web: Web, db, clock, product_id: int, sku_id: int | None) -> d
     }
 
 
+@router.get("/search/r/{search_id}/{product_id}")
+def search_result_click(search_id: int, product_id: int, web: WebDep, wdb: DB, clock: ClockDep) -> Response:
+    """A search result's link: count the click in the search log (CTR), then open the product page with
+    the search as its source. Navigation never fails on the log: someone else's search, or a product
+    that search did not show, is simply not counted."""
+    try:
+        search_log.do_record_interaction(
+            wdb, clock, web.actor, search_id=search_id, product_id=product_id, action=SearchAction.CLICK
+        )
+        wdb.commit()
+    except DomainError:
+        wdb.rollback()
+    query = urlencode({"from": Surface.SEARCH.value, "source_id": search_id})
+    return RedirectResponse(f"/p/{product_id}?{query}", status_code=303)
+
+
 @router.get("/p/{product_id}", response_class=HTMLResponse)
 def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     params = request.query_params
@@ -255,6 +274,8 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
         )
         line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id)
         checkout.do_add_to_cart(db, clock, settings, web.actor, line)
+        if line.surface is Surface.SEARCH and line.source_id is not None and product_id is not None:
+            _count_search_cart(db, clock, web, line.source_id, product_id)
         db.commit()
     except (DomainError, ValidationError) as exc:
         db.rollback()
@@ -342,6 +363,15 @@ def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
     quantity = _int(form_or_params.get("quantity")) or 1
     surface = _surface(form_or_params.get("surface"))
     return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
+
+
+def _count_search_cart(db: Any, clock: Any, web: Web, search_id: int, product_id: int) -> None:
+    """An add-to-cart from a search result goes into the search log; a search that is not this shopper's,
+    or that did not show the product, is not counted (the cart line stands either way)."""
+    with contextlib.suppress(DomainError):
+        search_log.do_record_interaction(
+            db, clock, web.actor, search_id=search_id, product_id=product_id, action=SearchAction.ADD_TO_CART
+        )
 
 
 def _source_id(surface: Surface, value: str | None) -> int | None:

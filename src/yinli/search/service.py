@@ -88,6 +88,7 @@ class SearchResult:
     next_offset: int | None
     took_us: int = 0
     backend: str = ""
+    total_is_estimate: bool = False  # `total` estimated, not counted (see Retrieval.estimated)
 
 
 class SearchEngine:
@@ -275,6 +276,7 @@ class SearchEngine:
             next_offset=end if more else None,
             took_us=self._took(started),
             backend=self.backend.name,
+            total_is_estimate=retrieval.estimated,
         )
 
     def browse_snapshot(self, *, fresh: bool = False) -> browse.BrowseSnapshot:

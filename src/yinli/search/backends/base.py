@@ -85,7 +85,8 @@ class LexicalQuery:
 class Retrieval:
     product_ids: np.ndarray  # int64, best first (relevance) or in the sort's order
     text_scores: np.ndarray  # float64, the text score of each (NaN when a sort did not compute it)
-    total: int  # all matching documents, not only those returned
+    total: int  # all matching documents, not only those returned (or an estimate of it: `estimated`)
+    estimated: bool = False  # `total` is an estimate (a head word answered from its best tier, tantivy)
 
 
 PRICE_BUCKETS = (0, 5000, 10000, 20000, 50000, 100000)  # fen: facet ranges start here

@@ -75,6 +75,9 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
+PRIOR_CEILING = math.log2(2.16)  # the largest prior multiplier: documents.prior_weight < 0.16
+
+
 def prior_key(weight: float) -> int:
     """The prior as the integer x with log2(2 + x) = PRIOR_EXPONENT · log2(2 + weight)."""
     return round((2.0 + weight) ** PRIOR_EXPONENT - 2.0)
@@ -267,6 +270,10 @@ class TantivyBackend:
         self, session: Session | None, query: LexicalQuery, filters: Filters, sort: Sort, limit: int
     ) -> Retrieval:
         searcher = self.searcher()
+        if sort is Sort.RELEVANCE and not query.browse:
+            head = self._top_tier(searcher, query, filters, limit)
+            if head is not None:
+                return head
         q = self.queries.build(query, filters, searcher)
         if sort is Sort.RELEVANCE:
             result = searcher.search(q, limit=limit, count=True, weight_by_field="prior")
@@ -286,6 +293,49 @@ class TantivyBackend:
         else:
             text = np.full(len(pids), math.nan)
         return Retrieval(pids, text, int(result.count or 0))
+
+    def _top_tier(
+        self, searcher: tantivy.Searcher, query: LexicalQuery, filters: Filters, limit: int
+    ) -> Retrieval | None:
+        """A one-word query whose best-scoring matches alone can fill `limit`: visit only those.
+
+        One word's text score is that of its best (field, alternative) clause. When the best clause score
+        present in the index (e.g. 1.0: the word in a title) beats the next one even after the largest
+        prior (log2 2.16 = 1.111; 0.9 × 1.111 < 1.0), every document of the top tier outranks every other
+        match, so when at least `limit` of them pass the filters the best `limit` by text × prior are
+        exactly the best `limit` of the tier: a head word (手机壳 at 1M: 25,000 title matches through its
+        synonyms, 50,000 in all) costs half the postings. The total is then not counted but estimated —
+        the tier's matches that pass the filters × the word's largest clause count / the tier's — and
+        flagged. None when there is no such tier or it cannot fill `limit` (the caller runs the full pass)."""
+        if query.match is not Match.ALL or len(query.concepts) != 1:
+            return None
+        present = []
+        for name in FIELDS:
+            for alt in query.concepts[0].alternatives:
+                count = searcher.doc_freq(name, alt.term)
+                if count:
+                    present.append((alt.weight * FIELD_WEIGHTS[name], name, alt.term, count))
+        if not present:
+            return None
+        best = max(score for score, *_ in present)
+        tier = [clause for clause in present if clause[0] >= best]
+        runner_up = max((score for score, *_ in present if score < best), default=0.0)
+        if runner_up * PRIOR_CEILING >= best * (1 - 1e-6) or sum(c[3] for c in tier) < limit:
+            return None
+        terms = [Query.term_query(self.schema, name, term) for _, name, term, _ in tier]
+        q = Query.const_score_query(terms[0] if len(terms) == 1 else Query.disjunction_max_query(terms), best)
+        extra = self.queries.filters(filters, searcher)
+        if extra:
+            q = Query.boolean_query([(Occur.Must, q), *extra])
+        result = searcher.search(q, limit=limit, count=True, weight_by_field="prior")
+        passed = int(result.count or 0)
+        if passed < limit:
+            return None
+        addresses = [address for _, address in result.hits]
+        pids = np.asarray(searcher.fast_field_values("pid", addresses), dtype=np.int64)
+        widest = max(c[3] for c in present)
+        estimate = max(passed, round(passed * widest / max(c[3] for c in tier)))
+        return Retrieval(pids, np.full(len(pids), round(best, 4)), estimate, estimated=True)
 
     def facets(self, session: Session | None, query: LexicalQuery, filters: Filters) -> Facets:
         ranges = [

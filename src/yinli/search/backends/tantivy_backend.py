@@ -320,8 +320,10 @@ class TantivyBackend:
         best = max(score for score, *_ in present)
         tier = [clause for clause in present if clause[0] >= best]
         runner_up = max((score for score, *_ in present if score < best), default=0.0)
-        if runner_up * PRIOR_CEILING >= best * (1 - 1e-6) or sum(c[3] for c in tier) < limit:
+        if runner_up * PRIOR_CEILING >= best * (1 - 1e-6):
             return None
+        if sum(c[3] for c in tier) * self._pass_rate(searcher, filters) < limit:
+            return None  # the filters are expected to leave too few: one full pass, not two
         terms = [Query.term_query(self.schema, name, term) for _, name, term, _ in tier]
         q = Query.const_score_query(terms[0] if len(terms) == 1 else Query.disjunction_max_query(terms), best)
         extra = self.queries.filters(filters, searcher)
@@ -336,6 +338,24 @@ class TantivyBackend:
         widest = max(c[3] for c in present)
         estimate = max(passed, round(passed * widest / max(c[3] for c in tier)))
         return Retrieval(pids, np.full(len(pids), round(best, 4)), estimate, estimated=True)
+
+    def _pass_rate(self, searcher: tantivy.Searcher, f: Filters) -> float:
+        """The share of documents expected to pass the filters, taken as independent, from document
+        frequencies; 0 with a price range (no cheap estimate: the caller then skips the shortcut)."""
+        if f.min_price is not None or f.max_price is not None:
+            return 0.0
+        size = max(int(searcher.num_docs), 1)
+        rate = 1.0
+        terms = [
+            (f"cat{f.category_level or 3}", f.category_id),
+            ("store_id", f.store_id),
+            ("brand_id", f.brand_id),
+            *((name, getattr(f, name)) for name in ("in_stock", "pay_later", "price_protection")),
+        ]
+        for name, value in terms:
+            if value is not None:
+                rate *= min(1.0, searcher.doc_freq(name, value) / size)
+        return rate
 
     def facets(self, session: Session | None, query: LexicalQuery, filters: Filters) -> Facets:
         ranges = [

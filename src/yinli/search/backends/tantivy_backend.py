@@ -280,13 +280,14 @@ class TantivyBackend:
         else:
             key, order = SORT_FIELDS[sort]
             result = searcher.search(q, limit=limit, count=True, order_by_field=key, order=order)
-        addresses = [address for _, address in result.hits]
+        hits = result.hits  # built anew on each access
+        addresses = [address for _, address in hits]
         if not addresses:
             return Retrieval(np.zeros(0, np.int64), np.zeros(0), int(result.count or 0))
         pids = np.asarray(searcher.fast_field_values("pid", addresses), dtype=np.int64)
         if sort is Sort.RELEVANCE and not query.browse:
             priors = np.asarray(searcher.fast_field_values("prior", addresses), dtype=np.float64)
-            scores = np.asarray([score for score, _ in result.hits], dtype=np.float64)
+            scores = np.asarray([score for score, _ in hits], dtype=np.float64)
             text = np.round(scores / np.log2(2.0 + priors), 4)  # undo the prior: f32 noise below 1e-4
         elif sort is Sort.RELEVANCE:
             text = np.zeros(len(pids))

@@ -306,11 +306,13 @@ def main() -> None:
         print(f"catalog built: {n:,} SKUs in {built['build_s']:.1f} s; {len(mix)} queries × {rounds}", file=sys.stderr)
 
         totals: list[int] = []
+        estimated: list[bool] = []
         kinds: dict[SearchRequest, str] = {}
 
         def yinli(request: SearchRequest) -> None:
             result = engine.search(None, request)
             totals.append(result.total)
+            estimated.append(result.total_is_estimate)
             kinds[request] = kind_of(result)
 
         def yinli_facets(request: SearchRequest) -> None:
@@ -348,6 +350,7 @@ def main() -> None:
             "sqlite_fts5": run(sqlite_fts5, texts, rounds * len(mix) // max(len(texts), 1)),
         }
         zero = sum(1 for t in totals if t == 0) / max(len(totals), 1)
+        estimated_share = sum(estimated) / max(len(estimated), 1)
         kinds_summary = by_kind(timed, kinds)
     summary = {
         "benchmark": "search",
@@ -358,6 +361,7 @@ def main() -> None:
         "query_mix": len(mix),
         "rounds": rounds,
         "zero_result_share": round(zero, 3),
+        "estimated_total_share": round(estimated_share, 3),  # answers whose total is estimated, not counted
         **results,
         "yinli_by_kind": kinds_summary,
         "yinli_p99_vs_tantivy_raw_p99": round(

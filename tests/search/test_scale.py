@@ -116,3 +116,21 @@ def test_browse_follows_the_catalog(crowd, search, sync, world):
     assert crowd["best"] not in ids(r) and new in ids(r)
     assert ids(search("", max_price=1000)) == [crowd["dress"]]
     assert set(ids(search("", category_id=world.leaf_id(DRESSES)))) == {crowd["dress"], new}
+
+
+def test_a_head_word_fills_the_window_from_its_exact_title_matches(world, sync, search, small_window, backend):
+    """More exact title matches than the window: the window holds only them (nothing else can outscore
+    them), and tantivy then estimates the total instead of counting every match, and says so."""
+    m = world.merchant()
+    titled = [product(world, m, f"手机壳 款式{i}", CASES, price=1000 if i < 2 else 5000) for i in range(6)]
+    for i in range(3):  # these match 手机壳 only through the category's synonym (手机保护套)
+        product(world, m, f"透明保护壳 款式{i}", CASES)
+    sync()
+    r = search("手机壳")
+    assert len(ids(r)) == small_window and set(ids(r)) <= set(titled)
+    assert r["total"] == 9  # tantivy: 6 title matches × (9 category matches / 6 title matches)
+    assert r["total_is_estimate"] is (backend == "tantivy")
+    r = search("手机壳", pay_later=True)  # a filter most products pass keeps the shortcut
+    assert set(ids(r)) <= set(titled) and r["total"] == 9 and r["total_is_estimate"] is (backend == "tantivy")
+    r = search("手机壳", max_price=2000)  # a price range: no shortcut, every match counted
+    assert sorted(ids(r)) == titled[:2] and r["total"] == 2 and r["total_is_estimate"] is False

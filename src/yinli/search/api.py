@@ -134,6 +134,7 @@ def search(
         normalized=result.normalized,
         match=result.match.value if result.match else None,
         total=result.total,
+        total_is_estimate=result.total_is_estimate,
         items=[
             SearchHitOut(
                 position=offset + i,

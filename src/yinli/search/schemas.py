@@ -60,7 +60,12 @@ class SearchOut(Output):
         description="all: every word matched; typo: with spelling tolerance; partial: some words; "
         "null: no words (browse) or none searchable."
     )
-    total: int = Field(description="Products matching (before paging).")
+    total: int = Field(description="Products matching (before paging); an estimate when total_is_estimate.")
+    total_is_estimate: bool = Field(
+        False,
+        description="total is estimated, not counted: a one-word query with more exact title matches than "
+        "are re-ranked (tantivy backend; show it as 'about N'). Exact otherwise.",
+    )
     items: list[SearchHitOut]
     facets: FacetsOut | None
     intent: list[CategoryRefOut] = Field(description="Categories the query names; their products rank higher.")

@@ -5,11 +5,13 @@ One `SearchEngine` per process and database (`engine_for`): the API and the back
 the index, the tokeniser's dictionary and the ranking features move together.
 
 Matching falls back in steps, so a query finds something whenever it reasonably can:
-every word (`all`) → every word with Latin typos tolerated (`typo`) → any word (`partial`).
+every word (`all`) → every word with Latin typos tolerated (`typo`) → relaxed (`partial`, see `relax`):
+of two words either one; of three or more, every word but the commonest.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import weakref
@@ -30,7 +32,16 @@ from yinli.core.outbox import read_after
 from yinli.core.settings import Settings
 from yinli.orders.models import OrderLine
 from yinli.search import browse, documents
-from yinli.search.backends.base import CANDIDATES, Facets, Filters, LexicalQuery, Match, SearchBackend, Sort
+from yinli.search.backends.base import (
+    CANDIDATES,
+    Facets,
+    Filters,
+    LexicalQuery,
+    Match,
+    Retrieval,
+    SearchBackend,
+    Sort,
+)
 from yinli.search.documents import CategoryIndex
 from yinli.search.ranking import DAY, FeatureStore, Ranked, explain
 from yinli.search.text import EXACT, Analyzer, Concept, normalize
@@ -43,6 +54,9 @@ EVENTS = sorted(PRODUCT_EVENTS | STORE_EVENTS | STOCK_EVENTS | SALES_EVENTS | {"
 EVENT_BATCH = 500
 MAX_BATCHES_PER_SYNC = 40  # bound one round's work; the next round continues
 MAX_LIMIT = 50
+# A query of 3+ words whose relaxed form (all words but the commonest) is expected, by the words' document
+# counts taken as independent, to match fewer products than this is tried relaxed first (see `_match`).
+RELAX_FIRST_BELOW = 100
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class SearchResult:
     next_offset: int | None
     took_us: int = 0
     backend: str = ""
+    total_is_estimate: bool = False  # `total` estimated, not counted (see Retrieval.estimated)
 
 
 class SearchEngine:
@@ -163,6 +178,61 @@ class SearchEngine:
                 found.update(self.categories.by_name.get(term, ()))
         return frozenset(found)
 
+    def relax(self, session: Session | None, concepts: tuple[Concept, ...]) -> LexicalQuery:
+        """The last resort when no product matches every word. Of two words, products with either (the
+        rarer word's products first only by their own merits: both are one concept's score). Of three or
+        more, drop the commonest word (most documents; of equals, the later one) and require the rest: the
+        rarer words say more about what is wanted (手机壳 over 新款), and one conjunctive pass costs about
+        what the all-words pass did, where "any n−1 of n" walked every posting of every word (≈ 8 ms for
+        five 80,000-document words at 1M products). Products matching n−1 words other than the commonest
+        set are not found; when the rest match nothing either, the answer is empty, not a flood."""
+        if len(concepts) == 2:
+            return LexicalQuery(concepts, Match.PARTIAL, minimum=1)
+        return self._relax(session, concepts)[0]
+
+    def _relax(self, session: Session | None, concepts: tuple[Concept, ...]) -> tuple[LexicalQuery, list[int], int]:
+        """Three or more words: (every word but the commonest, each word's document count, the dropped one)."""
+        counts = self.backend.concept_counts(session, concepts)
+        commonest = max(range(len(concepts)), key=lambda i: (counts[i], i))
+        kept = tuple(c for i, c in enumerate(concepts) if i != commonest)
+        return LexicalQuery(kept, Match.PARTIAL), counts, commonest
+
+    def _match(
+        self, session: Session | None, concepts: tuple[Concept, ...], filters: Filters, sort: Sort, window: int
+    ) -> tuple[LexicalQuery, Retrieval]:
+        """Every word; if nothing matches, Latin typos tolerated; if still nothing, relaxed (`relax`).
+
+        Every product matching all words also matches the relaxed query, so when the relaxed query finds
+        nothing, neither can the stricter passes. A query of three or more (non-Latin) words of which the
+        relaxed form is expected to match few products is therefore tried relaxed first: if that finds
+        nothing, one pass answered instead of two (five words in 8% of the catalog each: ≈ 2.9 ms saved
+        at 1M); otherwise the all-words pass follows, over short lists, and wins when it finds anything.
+        The answer is the same either way."""
+        every = LexicalQuery(concepts)
+        if len(concepts) >= 3 and not any(c.latin for c in concepts):
+            relaxed, counts, dropped = self._relax(session, concepts)
+            size = max(self.backend.size_estimate(session), 1)
+            kept = [n for i, n in enumerate(counts) if i != dropped]
+            if size * math.prod(n / size for n in kept) < RELAX_FIRST_BELOW:
+                first = self.backend.retrieve(session, relaxed, filters, sort, window)
+                if not first.total:
+                    return relaxed, first
+                full = self.backend.retrieve(session, every, filters, sort, window)
+                return (every, full) if full.total else (relaxed, first)
+        lexical = every
+        retrieval = self.backend.retrieve(session, every, filters, sort, window)
+        if retrieval.total:
+            return every, retrieval
+        if any(c.latin for c in concepts):
+            lexical = LexicalQuery(concepts, Match.TYPO)
+            retrieval = self.backend.retrieve(session, lexical, filters, sort, window)
+            if retrieval.total:
+                return lexical, retrieval
+        if len(concepts) < 2:
+            return lexical, retrieval
+        relaxed = self.relax(session, concepts)
+        return relaxed, self.backend.retrieve(session, relaxed, filters, sort, window)
+
     def search(self, session: Session | None, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         if session is not None:
@@ -179,17 +249,10 @@ class SearchEngine:
         lexical = LexicalQuery(tuple(concepts))
         if lexical.browse and relevance:
             return self._browse_page(request, filters, normalized, started)
-        retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
-        if not lexical.browse:
-            for fallback in (Match.TYPO, Match.PARTIAL):
-                if retrieval.total:
-                    break
-                if fallback is Match.TYPO and not any(c.latin for c in concepts):
-                    continue
-                if fallback is Match.PARTIAL and len(concepts) < 2:
-                    continue
-                lexical = LexicalQuery(tuple(concepts), fallback)
-                retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
+        if lexical.browse:
+            retrieval = self.backend.retrieve(session, lexical, filters, request.sort, window)
+        else:
+            lexical, retrieval = self._match(session, tuple(concepts), filters, request.sort, window)
         intent = self.intent(concepts)
         best = sum(EXACT for _ in concepts) or 1.0  # every word exactly in the title
         ranked = self.features.rank(
@@ -213,6 +276,7 @@ class SearchEngine:
             next_offset=end if more else None,
             took_us=self._took(started),
             backend=self.backend.name,
+            total_is_estimate=retrieval.estimated,
         )
 
     def browse_snapshot(self, *, fresh: bool = False) -> browse.BrowseSnapshot:

@@ -37,8 +37,8 @@ class Sort(StrEnum):
 
 class Match(StrEnum):
     ALL = "all"  # every concept must match (the normal pass)
-    TYPO = "typo"  # every concept, Latin words also within their edit distance
-    PARTIAL = "partial"  # all concepts but one (the last resort when nothing matches them all)
+    TYPO = "typo"  # every concept; Latin words no document holds exactly also within their edit distance
+    PARTIAL = "partial"  # the last resort when nothing matches every concept: see `LexicalQuery.minimum`
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,24 @@ class Filters:
 
 @dataclass(frozen=True)
 class LexicalQuery:
+    """What to match. For `Match.PARTIAL` the engine has already relaxed the query (service.relax): either
+    two words with `minimum=1` (either word), or the words left after dropping the commonest one, all
+    required (`minimum=None`)."""
+
     concepts: tuple[Concept, ...]
     match: Match = Match.ALL
+    minimum: int | None = None  # PARTIAL: concepts a document must match; None: all of them
 
     @property
-    def partial_minimum(self) -> int:
-        """A partial match still needs all words but one: "any word" of five floods the candidates."""
-        return max(1, len(self.concepts) - 1)
+    def required(self) -> int:
+        """How many of the concepts a document must match."""
+        if self.minimum is None:
+            return len(self.concepts)
+        return max(1, min(self.minimum, len(self.concepts)))
+
+    @property
+    def conjunctive(self) -> bool:
+        return self.required >= len(self.concepts)
 
     @property
     def browse(self) -> bool:
@@ -74,7 +85,8 @@ class LexicalQuery:
 class Retrieval:
     product_ids: np.ndarray  # int64, best first (relevance) or in the sort's order
     text_scores: np.ndarray  # float64, the text score of each (NaN when a sort did not compute it)
-    total: int  # all matching documents, not only those returned
+    total: int  # all matching documents, not only those returned (or an estimate of it: `estimated`)
+    estimated: bool = False  # `total` is an estimate (a head word answered from its best tier, tantivy)
 
 
 PRICE_BUCKETS = (0, 5000, 10000, 20000, 50000, 100000)  # fen: facet ranges start here
@@ -101,6 +113,11 @@ class SearchBackend(Protocol):
 
     def facets(self, session: Session | None, query: LexicalQuery, filters: Filters) -> Facets: ...
 
+    def concept_counts(self, session: Session | None, concepts: tuple[Concept, ...]) -> list[int]:
+        """How many documents match each concept, or an estimate (tantivy: the largest per-field document
+        frequency of its terms): the relaxed fallback drops the commonest word."""
+        ...
+
     def apply(self, session: Session | None, docs: list[SearchDoc], deleted: list[int]) -> None:
         """Upsert `docs` and remove `deleted` product ids (visible to searches after `commit`)."""
         ...
@@ -114,6 +131,10 @@ class SearchBackend(Protocol):
     def rebuild(self, session: Session | None) -> RebuildWriter: ...
 
     def count(self, session: Session | None) -> int: ...
+
+    def size_estimate(self, session: Session | None) -> int:
+        """Documents in the index, roughly, and cheaply (query planning)."""
+        ...
 
     def close(self) -> None:
         """Release what the backend holds open in this process (it reopens on next use)."""

@@ -115,10 +115,11 @@ class SqlQuery:
             conditions.append(condition)
             scores.append(score)
         where = list(self.filters(filters))
-        if conditions and query.match is Match.PARTIAL:
+        if conditions and not query.conjunctive:
             where.append("(" + " OR ".join(conditions) + ")")  # lets the GIN index narrow first
-            counted = " + ".join(f"(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions)
-            where.append(f"({counted}) >= {int(query.partial_minimum)}")
+            if query.required > 1:
+                counted = " + ".join(f"(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions)
+                where.append(f"({counted}) >= {int(query.required)}")
         elif conditions:
             where.append("(" + " AND ".join(conditions) + ")")
         return (" AND ".join(where) or "TRUE"), (" + ".join(scores) or "0")
@@ -135,12 +136,19 @@ class PostgresBackend:
             return query.concepts
         widened = []
         for concept in query.concepts:
-            distance = typo_distance(concept.text) if concept.latin else 0
+            distance = typo_distance(concept.text) if concept.latin and not self._known(session, concept) else 0
             extra = [t for t in self.similar_terms(session, concept.text, distance) if t not in concept.terms]
             widened.append(
                 Concept(concept.text, (*concept.alternatives, *(Alternative(t, FUZZY) for t in extra)), concept.latin)
             )
         return tuple(widened)
+
+    def _known(self, session: Session, concept: Concept) -> bool:
+        """Some document holds the word exactly (one of its alternatives): it stays exact in a typo pass."""
+        sql = SqlQuery()
+        condition, _ = sql.concept_score(concept)
+        exists = text(f"SELECT EXISTS (SELECT 1 FROM search_documents WHERE {condition})")
+        return bool(session.execute(exists, sql.params).scalar())
 
     def similar_terms(self, session: Session, word: str, distance: int) -> list[str]:
         """Vocabulary terms within `distance` edits of `word` (optimal string alignment)."""
@@ -189,6 +197,16 @@ class PostgresBackend:
             text_scores = np.full(len(rows), math.nan)
         return Retrieval(pids, text_scores, int(rows[0][2]))
 
+    def concept_counts(self, session: Session | None, concepts: tuple[Concept, ...]) -> list[int]:
+        """Exact: one count per concept (each a GIN bitmap scan)."""
+        assert session is not None
+        if not concepts:
+            return []
+        sql = SqlQuery()
+        counts = [f"(SELECT count(*) FROM search_documents WHERE {sql.concept_score(c)[0]})" for c in concepts]
+        row = session.execute(text("SELECT " + ", ".join(counts)), sql.params).one()
+        return [int(n) for n in row]
+
     def facets(self, session: Session | None, query: LexicalQuery, filters: Filters) -> Facets:
         assert session is not None
         sql = SqlQuery()
@@ -232,6 +250,12 @@ class PostgresBackend:
     def count(self, session: Session | None) -> int:
         assert session is not None
         return int(session.scalar(select(func.count()).select_from(SearchDocument)) or 0)
+
+    def size_estimate(self, session: Session | None) -> int:
+        """The planner's row estimate (exact count while it has none: a table never analysed says -1)."""
+        assert session is not None
+        estimate = session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass"))
+        return int(estimate) if estimate is not None and estimate >= 0 else self.count(session)
 
     def position(self, session: Session | None) -> int:
         assert session is not None

@@ -266,9 +266,13 @@ class SearchEngine:
         end = request.offset + len(hits)
         more = end < len(ranked.product_ids) and end < self.candidates
         facets = self.backend.facets(session, lexical, filters) if request.facets and retrieval.total else None
+        total, estimated = retrieval.total, retrieval.estimated
+        if estimated and facets is not None:
+            # the facets visited every match anyway: the price ranges (from 0, open-ended) count them all
+            total, estimated = sum(n for _, _, n in facets.prices), False
         return SearchResult(
             hits=hits,
-            total=retrieval.total,
+            total=total,
             normalized=normalized,
             match=None if lexical.browse else lexical.match,
             intent=sorted(intent),
@@ -276,7 +280,7 @@ class SearchEngine:
             next_offset=end if more else None,
             took_us=self._took(started),
             backend=self.backend.name,
-            total_is_estimate=retrieval.estimated,
+            total_is_estimate=estimated,
         )
 
     def browse_snapshot(self, *, fresh: bool = False) -> browse.BrowseSnapshot:

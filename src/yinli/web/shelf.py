@@ -88,6 +88,7 @@ class SearchResult:
     backend: str = ""
     took_us: int = 0
     shown: list[int] = field(default_factory=list)  # product ids on this page, in order
+    total_is_estimate: bool = False  # a broad query's count is estimated by the engine ("about N")
 
 
 def _pages(total: int, page: int, window: int = CANDIDATES) -> tuple[int, int]:
@@ -127,6 +128,7 @@ def search(engine: SearchEngine, session: Session, clock: Clock, query: SearchQu
         backend=found.backend,
         took_us=found.took_us,
         shown=[p.id for p in shown],
+        total_is_estimate=found.total_is_estimate,
     )
     f = found.facets
     if f is not None:

@@ -73,8 +73,9 @@ def test_shopper_buys_merchant_ships_shopper_returns_merchant_refunds(live_serve
     shopper.wait_for_url("**/p/*?from=search&source_id=*")
 
     # the product page: pick a SKU (HTMX swaps the price), open the breakdown
-    shopper.locator(".sku-options label", has_text="42").click()
-    shopper.wait_for_timeout(300)
+    with shopper.expect_response(re.compile(r"/p/\d+/price")):  # wait for the swap, not a fixed time
+        shopper.locator(".sku-options label", has_text="42").click()
+    shopper.wait_for_timeout(100)  # htmx settles the new panel right after the response
     final = shopper.locator("#price-panel .final").inner_text()
     shopper.get_by_text("价格明细").click()
     assert shopper.locator(".breakdown dd.total").inner_text() in final

@@ -142,10 +142,17 @@ class SearchEngine:
         with self._ready_lock:
             if self._ready:
                 return
-            self.categories = CategoryIndex.load(session)
-            self.analyzer.add_words(self._catalog_words(session))
-            self.features.load(session, self.settings, self.categories)
-            self._ready = True
+            self._load_catalog(session)
+
+    def _load_catalog(self, session: Session) -> None:
+        """The category tree, the tokeniser's catalog words and every listed product's ranking features,
+        from the database as it is now (a fresh feature store, swapped in whole)."""
+        self.categories = CategoryIndex.load(session)
+        self.analyzer.add_words(self._catalog_words(session))
+        features = FeatureStore()
+        features.load(session, self.settings, self.categories)
+        self.features = features
+        self._ready = True
 
     def _catalog_words(self, session: Session) -> list[str]:
         return [*self.categories.words(), *session.scalars(select(Brand.name))]
@@ -406,12 +413,7 @@ class SearchEngine:
         with self._sync_lock:
             self.backend.reload()
             with database.read_sessions() as session:
-                self.categories = CategoryIndex.load(session)
-                self.analyzer.add_words(self._catalog_words(session))
-                features = FeatureStore()
-                features.load(session, self.settings, self.categories)
-                self.features = features
-                self._ready = True
+                self._load_catalog(session)
             self.browse_snapshot(fresh=True)
 
     def rebuild(self, database: Database, progress: Callable[[int, int], None] | None = None) -> int:

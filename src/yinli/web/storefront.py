@@ -182,13 +182,8 @@ def search_result_click(search_id: int, product_id: int, web: WebDep, wdb: DB, c
     """A search result's link: count the click in the search log (CTR), then open the product page with
     the search as its source. Navigation never fails on the log: someone else's search, or a product
     that search did not show, is simply not counted."""
-    try:
-        search_log.do_record_interaction(
-            wdb, clock, web.actor, search_id=search_id, product_id=product_id, action=SearchAction.CLICK
-        )
-        wdb.commit()
-    except DomainError:
-        wdb.rollback()
+    _count_in_search_log(wdb, clock, web, search_id, product_id, SearchAction.CLICK)
+    wdb.commit()
     query = urlencode({"from": Surface.SEARCH.value, "source_id": search_id})
     return RedirectResponse(f"/p/{product_id}?{query}", status_code=303)
 
@@ -275,7 +270,7 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
         line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id)
         checkout.do_add_to_cart(db, clock, settings, web.actor, line)
         if line.surface is Surface.SEARCH and line.source_id is not None and product_id is not None:
-            _count_search_cart(db, clock, web, line.source_id, product_id)
+            _count_in_search_log(db, clock, web, line.source_id, product_id, SearchAction.ADD_TO_CART)
         db.commit()
     except (DomainError, ValidationError) as exc:
         db.rollback()
@@ -365,12 +360,13 @@ def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
     return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
 
 
-def _count_search_cart(db: Any, clock: Any, web: Web, search_id: int, product_id: int) -> None:
-    """An add-to-cart from a search result goes into the search log; a search that is not this shopper's,
-    or that did not show the product, is not counted (the cart line stands either way)."""
+def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_id: int, action: SearchAction) -> None:
+    """A click or add-to-cart on a search result goes into the search log. A search that is not this
+    shopper's, or that did not show the product, is not counted; it is refused before anything is
+    written, so the caller's transaction (the cart line, the redirect) stands either way."""
     with contextlib.suppress(DomainError):
         search_log.do_record_interaction(
-            db, clock, web.actor, search_id=search_id, product_id=product_id, action=SearchAction.ADD_TO_CART
+            db, clock, web.actor, search_id=search_id, product_id=product_id, action=action
         )
 
 

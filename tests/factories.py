@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -131,3 +136,29 @@ def pay(world: World, shopper: User, payment_id: int, method: str = "card") -> d
     r = world.client.post(f"/api/v1/payments/{payment_id}/pay", json={"method": method}, headers=shopper.headers)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
+
+
+def race(app: Any, n: int, work: Callable[[int, TestClient], Any]) -> list[Any]:
+    """Run `work(i, client)` in n threads released together by a barrier, each with its own TestClient
+    (so its own database session), against one app and one database."""
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> Any:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            barrier.wait()
+            return work(i, client)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def outcome(response: Any) -> tuple[int, str | None]:
+    """(status, problem code): a race test's tally of one response."""
+    code = response.json().get("code") if response.status_code >= 400 else None
+    return response.status_code, code
+
+
+# Race tests need writers that really run side by side: PostgreSQL (SQLite serialises them).
+race_on_postgres = pytest.mark.skipif(
+    not os.environ.get("YINLI_TEST_DATABASE_URL"), reason="race test: needs PostgreSQL (YINLI_TEST_DATABASE_URL)"
+)

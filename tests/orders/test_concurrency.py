@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.factories import ADDRESS, PASSWORD, User, buy, pay, stock
+from tests.factories import ADDRESS, PASSWORD, User, buy, pay, race, stock
 from yinli.accounts.service import do_issue_token, do_sign_up
 from yinli.core.auth import Role
 from yinli.core.errors import Conflict
@@ -31,20 +30,6 @@ from yinli.inventory.models import Reservation, ReservationStatus, Stock
 from yinli.orders.models import AfterSale, Order
 from yinli.payments import service as payments
 from yinli.payments.models import Payment, Refund
-
-
-def race(app: Any, n: int, work: Callable[[int, TestClient], Any]) -> list[Any]:
-    """Run `work(i, client)` in n threads released together by a barrier, each with its own TestClient."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> Any:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            barrier.wait()
-            return work(i, client)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
-
 
 _buyers = itertools.count(1)
 

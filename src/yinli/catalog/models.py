@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +49,9 @@ class Brand(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # brands are one per name whatever the case ("Nike" and "nike" are one brand), as the service checks
+    __table_args__ = (Index("uq_brands_lower_name", text("lower(name)"), unique=True),)
 
 
 class ProductStatus(StrEnum):

@@ -22,6 +22,7 @@ from yinli.catalog import service as catalog
 from yinli.content.models import AffiliateCommission, AffiliatePlan
 from yinli.core.auth import Actor, Role, require_store_manager
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from yinli.core.money import Money
 from yinli.core.outbox import emit
@@ -55,6 +56,9 @@ def do_open_plan(
         creator = session.get(User, creator_id)
         if creator is None or creator.role != Role.CREATOR:
             raise InvalidInput(f"no creator {creator_id}", field="creator_id")
+    # The product's lock: concurrent openings queue, each replacing the one before, so one plan of a
+    # kind stays active (uq_affiliate_plans_open / _targeted hold it in the database regardless).
+    session.refresh(product, with_for_update={"key_share": True})
     now = clock.now()
     kind = "targeted" if creator_id is not None else "open"
     same = select(AffiliatePlan).where(
@@ -74,8 +78,8 @@ def do_open_plan(
         status="active",
         created_at=now,
     )
-    session.add(plan)
-    session.flush()
+    with unique_or(session):
+        session.add(plan)
     emit(
         session,
         clock,

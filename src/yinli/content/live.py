@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import distinct, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Product, ProductStatus
@@ -20,6 +21,7 @@ from yinli.content.attribution import SOLD
 from yinli.content.models import LiveRoom, LiveSession, LiveSessionProduct, LiveVisit
 from yinli.core.auth import Actor, Role, require_actor, require_role
 from yinli.core.clock import Clock
+from yinli.core.db import is_unique_violation, unique_or
 from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from yinli.core.outbox import emit
 from yinli.merchants.models import Store, StoreStatus
@@ -55,12 +57,16 @@ def do_open_room(
         store = session.get(Store, actor.store_id) if actor.store_id else None
         if store is None or store.status != StoreStatus.ACTIVE:
             raise Conflict("only an active store opens a live room", code="store_inactive")
-    existing = session.scalar(select(LiveRoom).filter_by(**owner))
-    if existing is not None:
-        raise Conflict(f"you have a room already ({existing.id})", code="room_exists")
+
+    def check_no_room() -> None:
+        existing = session.scalar(select(LiveRoom).filter_by(**owner))
+        if existing is not None:
+            raise Conflict(f"you have a room already ({existing.id})", code="room_exists")
+
+    check_no_room()
     room = LiveRoom(title=title, cover_url=cover_url, created_at=clock.now(), **owner)
-    session.add(room)
-    session.flush()
+    with unique_or(session, check_no_room):  # live_rooms.store_id / creator_id are unique
+        session.add(room)
     return room
 
 
@@ -90,6 +96,14 @@ def get_session(session: Session, live_session_id: int) -> LiveSession:
     return live
 
 
+def check_room_free(session: Session, room_id: int) -> None:
+    """A room hosts one session at a time: none may be scheduled or live when another is scheduled."""
+    if session.scalar(
+        select(LiveSession.id).where(LiveSession.room_id == room_id, LiveSession.status.in_(["scheduled", "live"]))
+    ):
+        raise Conflict("this room has a session scheduled or live already", code="session_open")
+
+
 def do_schedule(
     session: Session,
     clock: Clock,
@@ -102,10 +116,7 @@ def do_schedule(
 ) -> LiveSession:
     room = get_room(session, room_id)
     actor = _require_host(actor, room)
-    if session.scalar(
-        select(LiveSession.id).where(LiveSession.room_id == room.id, LiveSession.status.in_(["scheduled", "live"]))
-    ):
-        raise Conflict("this room has a session scheduled or live already", code="session_open")
+    check_room_free(session, room.id)
     live = LiveSession(
         room_id=room.id,
         title=title,
@@ -118,8 +129,8 @@ def do_schedule(
         watch_seconds=0,
         likes=0,
     )
-    session.add(live)
-    session.flush()
+    with unique_or(session, lambda: check_room_free(session, room.id)):  # uq_live_sessions_room_open
+        session.add(live)
     _add_products(session, room, live, product_ids)
     emit(session, clock, "LiveScheduled", "live_session", live.id, {"room_id": room.id}, actor_id=actor.user_id)
     return live
@@ -157,6 +168,8 @@ def do_add_products(
     live = get_session(session, live_session_id)
     room = get_room(session, live.room_id)
     _require_host(actor, room)
+    # the session's lock: concurrent additions queue, so the cap and "listed twice" count them all
+    session.refresh(live, with_for_update={"key_share": True})
     if live.status == "ended":
         raise InvalidTransition("the session has ended", field="status")
     _add_products(session, room, live, product_ids)
@@ -196,6 +209,9 @@ def do_go_live(session: Session, clock: Clock, actor: Actor | None, live_session
 def do_end(session: Session, clock: Clock, actor: Actor | None, live_session_id: int) -> LiveSession:
     live = get_session(session, live_session_id)
     actor = _require_host(actor, get_room(session, live.room_id))
+    # Lock the session before closing its visits: a join racing the end either commits first (and its
+    # visit is closed here) or waits and then finds the room no longer live.
+    session.refresh(live, with_for_update={"key_share": True})
     now = clock.now()
     for visit in session.scalars(select(LiveVisit).where(LiveVisit.session_id == live.id, LiveVisit.left_at.is_(None))):
         _close_visit(session, live, visit, now)
@@ -249,16 +265,28 @@ def do_join(session: Session, clock: Clock, actor: Actor | None, live_session_id
         )
         is None
     )
-    session.add(LiveVisit(session_id=live.id, viewer_id=actor.user_id, joined_at=clock.now()))
-    session.execute(
+    # uq_live_visits_open: of concurrent joins by one viewer one visit is inserted; the others wait for
+    # it, are refused, and are the same viewer already in the room (counted once).
+    try:
+        with session.begin_nested():
+            session.add(LiveVisit(session_id=live.id, viewer_id=actor.user_id, joined_at=clock.now()))
+            session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        session.refresh(live)
+        return live
+    counted = session.execute(
         update(LiveSession)
-        .where(LiveSession.id == live.id)
+        .where(LiveSession.id == live.id, LiveSession.status == "live")  # not ended meanwhile
         .values(
             viewers_now=LiveSession.viewers_now + 1,
             views=LiveSession.views + 1,
             cumulative_viewers=LiveSession.cumulative_viewers + int(first_time),
         )
     )
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTransition("the room is not live", field="status")
     session.execute(
         update(LiveSession)
         .where(LiveSession.id == live.id, LiveSession.peak_viewers < LiveSession.viewers_now)
@@ -269,8 +297,14 @@ def do_join(session: Session, clock: Clock, actor: Actor | None, live_session_id
     return live
 
 
-def _close_visit(session: Session, live: LiveSession, visit: LiveVisit, now: datetime) -> None:
-    visit.left_at = now
+def _close_visit(session: Session, live: LiveSession, visit: LiveVisit, now: datetime) -> bool:
+    """Close an open visit, once: of concurrent leaves (or a leave racing the end) one closes it and
+    decrements `viewers_now`; the others find it closed (False)."""
+    closed = session.execute(
+        update(LiveVisit).where(LiveVisit.id == visit.id, LiveVisit.left_at.is_(None)).values(left_at=now)
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     seconds = max(0, int((now - visit.joined_at).total_seconds()))
     session.execute(
         update(LiveSession)
@@ -278,6 +312,7 @@ def _close_visit(session: Session, live: LiveSession, visit: LiveVisit, now: dat
         .values(viewers_now=LiveSession.viewers_now - 1, watch_seconds=LiveSession.watch_seconds + seconds)
     )
     session.flush()
+    return True
 
 
 def do_leave(session: Session, clock: Clock, actor: Actor | None, live_session_id: int) -> LiveSession:
@@ -288,9 +323,8 @@ def do_leave(session: Session, clock: Clock, actor: Actor | None, live_session_i
             LiveVisit.session_id == live.id, LiveVisit.viewer_id == actor.user_id, LiveVisit.left_at.is_(None)
         )
     )
-    if visit is None:
+    if visit is None or not _close_visit(session, live, visit, clock.now()):
         raise Conflict("you are not in this room", code="not_in_room")
-    _close_visit(session, live, visit, clock.now())
     session.refresh(live)
     _session_event(session, clock, live, "ViewerLeft", actor.user_id)
     return live

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yinli.core.db import Base, BigId, UTCDateTime
+from yinli.core.db import Base, BigId, UTCDateTime, partial_unique
 
 
 class CreatorProfile(Base):
@@ -65,6 +65,11 @@ class AffiliatePlan(Base):
         CheckConstraint("rate_bps between 0 and 10000", name="rate"),
         CheckConstraint("status in ('active','ended')", name="status"),
         CheckConstraint("(kind = 'open') = (creator_id is null)", name="creator_iff_targeted"),
+        # one active open plan per product, one active targeted plan per product and creator
+        partial_unique("uq_affiliate_plans_open", "product_id", where="status = 'active' AND kind = 'open'"),
+        partial_unique(
+            "uq_affiliate_plans_targeted", "product_id", "creator_id", where="status = 'active' AND kind = 'targeted'"
+        ),
     )
 
 
@@ -127,6 +132,8 @@ class LiveSession(Base):
     __table_args__ = (
         CheckConstraint("status in ('scheduled','live','ended')", name="status"),
         CheckConstraint("viewers_now >= 0", name="viewers_now"),
+        # a room hosts one session at a time: one scheduled or live
+        partial_unique("uq_live_sessions_room_open", "room_id", where="status IN ('scheduled', 'live')"),
     )
 
 
@@ -154,7 +161,11 @@ class LiveVisit(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (Index("ix_live_visits_session_viewer", "session_id", "viewer_id"),)
+    __table_args__ = (
+        Index("ix_live_visits_session_viewer", "session_id", "viewer_id"),
+        # a viewer is in a session once at a time (viewers_now counts open visits)
+        partial_unique("uq_live_visits_open", "session_id", "viewer_id", where="left_at IS NULL"),
+    )
 
 
 class ShortVideo(Base):

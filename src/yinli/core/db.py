@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Index, Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from yinli.core.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,3 +137,47 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# --- "only one" rules -------------------------------------------------------------------------------------
+
+
+def partial_unique(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where` (SQL), on both databases: an "only one" rule the
+    database keeps under concurrency. Services still check first, for the clear error (`unique_or`)."""
+    return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A unique (or primary key) violation, as opposed to a foreign key, check or not-null one."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    name = getattr(orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or "UNIQUE constraint failed" in str(
+        orig
+    )
+
+
+@contextmanager
+def unique_or(session: Session, recheck: Callable[[], None] | None = None) -> Iterator[None]:
+    """Run the block (its inserts and a flush) in a savepoint; if a unique index refuses it, raise the
+    service's own clear error instead of letting an IntegrityError escape as a generic conflict.
+
+    A unique violation means a concurrent transaction won the race and has committed (PostgreSQL makes
+    the loser wait for the winner's commit before it reports the violation), so `recheck` — the same
+    `check_*` the service ran before the insert — now sees the winner and raises the domain error with
+    its stable code. If it still finds nothing to say, a plain 409 `concurrent_conflict` is raised.
+    The savepoint keeps the rest of the transaction usable either way."""
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        if recheck is not None:
+            recheck()
+        raise Conflict(
+            "this conflicts with a change made at the same moment; reload and retry", code="concurrent_conflict"
+        ) from exc

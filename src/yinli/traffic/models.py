@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yinli.core.db import Base, BigId, UTCDateTime
+from yinli.core.db import Base, BigId, UTCDateTime, partial_unique
 
 
 class EventKind(StrEnum):
@@ -173,4 +173,8 @@ class Experiment(Base):
     created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (CheckConstraint("status in ('active','stopped')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status in ('active','stopped')", name="status"),
+        # one experiment runs at a time
+        partial_unique("uq_traffic_experiments_active", "status", where="status = 'active'"),
+    )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from yinli.traffic.models import Experiment, LaunchEnrolment, TrafficEvent
 from yinli.traffic.ranking import POLICIES, USER_FIRST
@@ -92,16 +93,21 @@ def check_variants(variants: list[dict[str, Any]]) -> list[Variant]:
     return out
 
 
+def check_can_start(session: Session, name: str) -> None:
+    """One experiment runs at a time, and names are not reused."""
+    if session.scalar(select(Experiment.id).where(Experiment.status == "active")) is not None:
+        raise Conflict("an experiment is running; stop it first", code="experiment_running")
+    if session.scalar(select(Experiment.id).where(Experiment.name == name)) is not None:
+        raise Conflict("an experiment with this name exists", field="name", code="experiment_name_taken")
+
+
 def do_create(
     session: Session, clock: Clock, actor: Actor | None, name: str, variants: list[dict[str, Any]]
 ) -> Experiment:
     """Start an experiment (operators). One at a time: stop the running one first."""
     actor = require_role(actor, Role.OPERATOR)
     checked = check_variants(variants)
-    if session.scalar(select(Experiment.id).where(Experiment.status == "active")) is not None:
-        raise Conflict("an experiment is running; stop it first", code="experiment_running")
-    if session.scalar(select(Experiment.id).where(Experiment.name == name)) is not None:
-        raise Conflict("an experiment with this name exists", field="name", code="experiment_name_taken")
+    check_can_start(session, name)
     row = Experiment(
         name=name,
         salt=secrets.token_hex(8),
@@ -110,8 +116,10 @@ def do_create(
         created_at=clock.now(),
         created_by=actor.user_id,
     )
-    session.add(row)
-    session.flush()
+    # uq_traffic_experiments_active (and the unique name): of concurrent starts one wins, the others
+    # get the same 409 as if they had come after it
+    with unique_or(session, lambda: check_can_start(session, name)):
+        session.add(row)
     return row
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yinli.accounts.models import AccessToken, User
 from yinli.core.auth import Actor, Role, hash_password, new_token, token_digest, verify_password
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from yinli.core.outbox import emit
 from yinli.merchants import staff
@@ -47,6 +48,20 @@ def check_birth_year(birth_year: int | None, role: Role, clock: Clock) -> None:
 NO_PASSWORD = "!"  # not an argon2 hash: verify_password() is always False for it
 
 
+def _check_email_free(session: Session, email: str) -> None:
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("an account with this email exists", field="email", code="email_taken")
+
+
+def lock_user(session: Session, user_id: int) -> None:
+    """Take the user's row lock (PostgreSQL; SQLite writers are serialised anyway) so that per-user
+    limits — cart lines, auto-approved refunds — are counted by one transaction at a time.
+
+    FOR NO KEY UPDATE: it excludes other lockers but not inserts that merely reference the user (orders,
+    cart lines take FOR KEY SHARE), so it cannot deadlock against a checkout."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 def do_sign_up(
     session: Session,
     clock: Clock,
@@ -66,8 +81,7 @@ def do_sign_up(
         raise InvalidInput("operators cannot sign themselves up", field="role")
     check_birth_year(birth_year, role, clock)
     email = email.strip().lower()
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("an account with this email exists", field="email", code="email_taken")
+    _check_email_free(session, email)
     user = User(
         email=email,
         display_name=display_name,
@@ -77,8 +91,8 @@ def do_sign_up(
         is_active=True,
         created_at=clock.now(),
     )
-    session.add(user)
-    session.flush()
+    with unique_or(session, lambda: _check_email_free(session, email)):
+        session.add(user)
     emit(session, clock, "UserSignedUp", "user", user.id, {"role": role.value}, actor_id=user.id)
     return user
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from yinli.accounts.service import lock_user
 from yinli.catalog.models import Category, Product, ProductStatus, Sku
 from yinli.checkout.models import CartItem
 from yinli.checkout.pricing import ShippingPolicy, UnitPrice, unit_price
@@ -114,21 +116,53 @@ def _buyer(actor: Actor | None) -> Actor:
 def do_add_to_cart(
     session: Session, clock: Clock, settings: Settings, actor: Actor | None, line: LineRequest
 ) -> CartItem:
-    """Add units of a SKU (adding again adds up; the latest attribution wins: last touch)."""
+    """Add units of a SKU (adding again adds up; the latest attribution wins: last touch).
+
+    One statement adds the units — INSERT ... ON CONFLICT (shopper, SKU) DO UPDATE SET quantity =
+    quantity + n WHERE the sum stays within MAX_QUANTITY — so concurrent adds never lose one another's
+    units (the row lock of the conflicting row orders them) and none can pass the cap."""
     actor = _buyer(actor)
     source = price_lines(session, settings, [line], field="body")[0].attribution
-    item = session.scalar(select(CartItem).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id == line.sku_id))
-    if item is None:
-        if session.query(CartItem).filter(CartItem.shopper_id == actor.user_id).count() >= MAX_LINES:
-            raise Conflict(f"a cart holds at most {MAX_LINES} SKUs", code="cart_full")
-        item = CartItem(shopper_id=actor.user_id, sku_id=line.sku_id, quantity=0, added_at=clock.now())
-        session.add(item)
-    if item.quantity + line.quantity > MAX_QUANTITY:
+    if line.quantity > MAX_QUANTITY:
         raise InvalidInput(f"at most {MAX_QUANTITY} of one SKU", field="quantity")
-    item.quantity += line.quantity
-    item.surface, item.source_id, item.creator_id = line.surface.value, line.source_id, source.creator_id
-    session.flush()
+    has_line = select(CartItem.id).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id == line.sku_id)
+    if session.scalar(has_line) is None:
+        check_cart_has_room(session, actor.user_id)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(CartItem).values(
+        shopper_id=actor.user_id,
+        sku_id=line.sku_id,
+        quantity=line.quantity,
+        surface=line.surface.value,
+        source_id=line.source_id,
+        creator_id=source.creator_id,
+        added_at=clock.now(),
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[CartItem.shopper_id, CartItem.sku_id],
+        set_={
+            "quantity": CartItem.quantity + insert.excluded.quantity,
+            "surface": insert.excluded.surface,
+            "source_id": insert.excluded.source_id,
+            "creator_id": insert.excluded.creator_id,
+        },
+        where=CartItem.quantity + insert.excluded.quantity <= MAX_QUANTITY,
+    ).returning(CartItem.id)
+    item_id = session.execute(upsert).scalar()
+    if item_id is None:  # the line exists and the sum would pass the cap: nothing was changed
+        raise InvalidInput(f"at most {MAX_QUANTITY} of one SKU", field="quantity")
+    item = session.get(CartItem, item_id, populate_existing=True)
+    assert item is not None
     return item
+
+
+def check_cart_has_room(session: Session, shopper_id: int) -> None:
+    """A new line needs room in the cart (MAX_LINES). Counted under the shopper's lock, so concurrent
+    adds of different SKUs cannot each see the last free place."""
+    lock_user(session, shopper_id)
+    lines = session.scalar(select(func.count()).select_from(CartItem).where(CartItem.shopper_id == shopper_id))
+    if (lines or 0) >= MAX_LINES:
+        raise Conflict(f"a cart holds at most {MAX_LINES} SKUs", code="cart_full")
 
 
 def _own_item(session: Session, actor: Actor, item_id: int) -> CartItem:

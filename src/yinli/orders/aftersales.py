@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from yinli.accounts.service import lock_user
 from yinli.core.auth import Actor, require_actor, require_store_manager
 from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -64,6 +65,10 @@ def after_sales_of_order(session: Session, actor: Actor | None, order_id: int) -
 
 
 def _in_good_standing(session: Session, clock: Clock, settings: Settings, shopper_id: int) -> bool:
+    """Fewer than `auto_refund_max_recent` refunds in 30 days. Counted under the shopper's lock, held
+    until commit: a shopper's concurrent requests (on different orders) are decided one after another,
+    each seeing the refunds the ones before it approved."""
+    lock_user(session, shopper_id)
     since = clock.now() - timedelta(days=30)
     recent = session.scalar(
         select(func.count())

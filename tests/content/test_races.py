@@ -192,3 +192,24 @@ def test_ten_rooms_opened_at_once_leave_one(world, app):
 
     tally = Counter(race(app, N, open_room))
     assert tally == {(201, None): 1, (409, "room_exists"): N - 1}, tally
+
+
+def test_a_taken_handle_is_refused(world, content, client):
+    first = content.creator("dup")
+    handle = f"dup{first.id}"
+    second = world.user("creator")
+    r = client.put("/api/v1/creators/me", json={"handle": handle, "bio": ""}, headers=second.headers)
+    assert outcome(r) == (409, "handle_taken")
+
+
+@pytest.mark.postgres
+@race_on_postgres
+def test_ten_creators_claiming_one_handle_at_once_leave_one(world, app):
+    creators = [world.user("creator") for _ in range(N)]
+
+    def claim(i, client):
+        r = client.put("/api/v1/creators/me", json={"handle": "heyin", "bio": ""}, headers=creators[i].headers)
+        return outcome(r)
+
+    tally = Counter(race(app, N, claim))
+    assert tally == {(200, None): 1, (409, "handle_taken"): N - 1}, tally

@@ -19,6 +19,7 @@ from yinli.catalog.categories import get_category, require_leaf, subtree_leaf_id
 from yinli.catalog.models import Brand, Product, ProductStatus, Sku
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from yinli.core.outbox import emit
 from yinli.merchants import service as merchants
@@ -29,11 +30,15 @@ from yinli.merchants.models import Store, StoreStatus
 
 def do_create_brand(session: Session, clock: Clock, actor: Actor | None, name: str) -> Brand:
     require_role(actor, Role.MERCHANT, Role.OPERATOR)
-    if session.scalar(select(Brand.id).where(func.lower(Brand.name) == name.lower())) is not None:
-        raise Conflict("this brand exists", field="name", code="brand_exists")
+
+    def check_new() -> None:
+        if session.scalar(select(Brand.id).where(func.lower(Brand.name) == name.lower())) is not None:
+            raise Conflict("this brand exists", field="name", code="brand_exists")
+
+    check_new()
     brand = Brand(name=name, created_at=clock.now())
-    session.add(brand)
-    session.flush()
+    with unique_or(session, check_new):  # uq_brands_lower_name
+        session.add(brand)
     return brand
 
 

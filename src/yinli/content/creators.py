@@ -14,6 +14,7 @@ from yinli.content.attribution import SOLD
 from yinli.content.models import CreatorProfile, Follow
 from yinli.core.auth import Actor, Role, require_actor, require_role
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, InvalidInput, NotFound
 from yinli.core.outbox import emit
 from yinli.merchants.models import Store, StoreStatus
@@ -29,16 +30,22 @@ def do_save_profile(
 ) -> CreatorProfile:
     actor = require_role(actor, Role.CREATOR)
     profile = session.get(CreatorProfile, actor.user_id)
-    taken = session.scalar(
-        select(CreatorProfile.user_id).where(CreatorProfile.handle == handle, CreatorProfile.user_id != actor.user_id)
-    )
-    if taken is not None:
-        raise Conflict("this handle is taken", field="handle", code="handle_taken")
-    if profile is None:
-        profile = CreatorProfile(user_id=actor.user_id, handle=handle, created_at=clock.now())
-        session.add(profile)
-    profile.handle, profile.bio, profile.avatar_url = handle, bio, avatar_url
-    session.flush()
+
+    def check_handle_free() -> None:
+        taken = session.scalar(
+            select(CreatorProfile.user_id).where(
+                CreatorProfile.handle == handle, CreatorProfile.user_id != actor.user_id
+            )
+        )
+        if taken is not None:
+            raise Conflict("this handle is taken", field="handle", code="handle_taken")
+
+    check_handle_free()
+    with unique_or(session, check_handle_free):  # creator_profiles.handle is unique
+        if profile is None:
+            profile = CreatorProfile(user_id=actor.user_id, handle=handle, created_at=clock.now())
+            session.add(profile)
+        profile.handle, profile.bio, profile.avatar_url = handle, bio, avatar_url
     return profile
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
 from yinli.core.clock import Clock
+from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from yinli.core.outbox import emit
 from yinli.core.settings import Settings
@@ -181,6 +182,12 @@ def do_apply_for_store(
     if actor.store_id is not None:
         raise Conflict("this account already has a store", code="already_has_store")
     _check_name_free(session, name)
+
+    def recheck() -> None:  # after a concurrent application won the race (store_staff.user_id, stores.name)
+        if session.scalar(select(StoreStaff.id).where(StoreStaff.user_id == actor.user_id)) is not None:
+            raise Conflict("this account already has a store", code="already_has_store")
+        _check_name_free(session, name)
+
     if main_category_id is not None:
         _check_category(session, main_category_id)
     now = clock.now()
@@ -195,10 +202,10 @@ def do_apply_for_store(
         deposit_required_fen=get_policy(session, settings).deposit_for_new_store,
         applied_at=now,
     )
-    session.add(store)
-    session.flush()
-    session.add(StoreStaff(store_id=store.id, user_id=actor.user_id, staff_role="owner", added_at=now))
-    session.flush()
+    with unique_or(session, recheck):
+        session.add(store)
+        session.flush()
+        session.add(StoreStaff(store_id=store.id, user_id=actor.user_id, staff_role="owner", added_at=now))
     emit(session, clock, "StoreApplied", "store", store.id, {"name": name}, actor_id=actor.user_id)
     return store
 

@@ -35,7 +35,9 @@ def shop(world, client):
 
 def paid_order(world, shopper, skus, quantities=(2, 1)):
     payment = pay(
-        world, shopper, buy(world, shopper, [{"sku_id": k, "quantity": q} for k, q in zip(skus, quantities)])["id"]
+        world,
+        shopper,
+        buy(world, shopper, [{"sku_id": k, "quantity": q} for k, q in zip(skus, quantities, strict=True)])["id"],
     )
     order_id = payment["order_ids"][0]
     with world.database.session() as s:
@@ -103,7 +105,7 @@ def test_refunded_orders_left_from_before_the_rule_get_their_shipping_back(world
     from yinli.orders.models import OrderStatus
     from yinli.payments import service as payments
 
-    m, skus, s = shop
+    _, skus, s = shop
     order_id, _ = paid_order(world, s, skus)
     with database.session() as session:  # what the old rule left: lines refunded, shipping not
         order = session.get(Order, order_id)

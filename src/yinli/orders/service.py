@@ -4,6 +4,9 @@
        │               │                                    │
        └─cancel/expire─▶ cancelled     paid/delivered ──all lines refunded──▶ refunded
 
+Expiry (and a shopper cancelling) locks the payment, then the order, and closes the payment once none
+of its orders is left to pay (payments.do_close_if_nothing_to_pay).
+
 Every move is a conditional update on the current status, so two racing moves cannot both win.
 Completion settles the merchant (payments.do_settle). After-sales live in `orders.aftersales`.
 """

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from tests.conftest import PG_URL
 from tests.factories import buy, stock
 from yinli.jobs import run_once
 from yinli.orders.models import Order
@@ -20,8 +21,8 @@ def two_stores(world):
     a, b = world.merchant(), world.merchant()
     sku_a = world.product(a, price_fen=1000)["skus"][0]["id"]
     sku_b = world.product(b, price_fen=3000)["skus"][0]["id"]
-    stock(world, a, sku_a, 5)
-    stock(world, b, sku_b, 5)
+    stock(world, a, sku_a, 10)
+    stock(world, b, sku_b, 10)
     return sku_a, sku_b
 
 
@@ -100,3 +101,38 @@ def test_reconciliation_closes_payments_left_pending_from_before(world, database
         assert pending == []
         assert payments.close_unpayable(session) == 0
         assert session.get(Order, payment["order_ids"][0]).status == "cancelled"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="races need PostgreSQL (YINLI_TEST_DATABASE_URL)")
+def test_expiry_racing_late_payments_and_itself(world, app, database, clock, settings, two_stores):
+    """8 payments of two orders each, due now: 8 threads try to pay while 4 run the expiry job. No
+    deadlock (payment, then orders, everywhere), no charge, every order cancelled, every payment closed.
+    Stock goes back in full."""
+    from tests.orders.test_concurrency import race
+    from yinli.orders.service import run_order_jobs
+
+    sku_a, sku_b = two_stores
+    buyers = [world.shopper() for _ in range(8)]
+    bought = [buy(world, b, [{"sku_id": sku_a, "quantity": 1}, {"sku_id": sku_b, "quantity": 1}]) for b in buyers]
+    clock.advance(timedelta(minutes=settings.payment_window_minutes))
+
+    def work(i: int, client) -> int:
+        if i < 8:
+            p, b = bought[i], buyers[i]
+            return client.post(
+                f"/api/v1/payments/{p['id']}/pay", json={"method": "card"}, headers=b.headers
+            ).status_code
+        with database.session() as session:
+            run_order_jobs(session, clock, settings)
+        return 0
+
+    statuses = race(app, 12, work)
+    assert sorted(statuses) == [0] * 4 + [409] * 8, statuses
+    assert app.state.gateway.captured_fen == 0
+    with database.session() as s:
+        assert {s.get(Payment, p["id"]).status for p in bought} == {"closed"}
+        orders = [s.get(Order, o) for p in bought for o in p["order_ids"]]
+        assert {o.status for o in orders} == {"cancelled"}
+    for sku in (sku_a, sku_b):
+        assert world.client.get(f"/api/v1/skus/{sku}/stock").json()["available"] == 10

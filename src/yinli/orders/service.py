@@ -259,7 +259,10 @@ def run_order_jobs(session: Session, clock: Clock, settings: Settings, limit: in
     """
     now = clock.now()
     report = JobReport()
-    for order_id in inventory.expired_order_ids(session, now, limit):
+    expired = inventory.expired_order_ids(session, now, limit)
+    # in (payment, order) order, the order their locks are taken in: two job runs cannot deadlock
+    keyed = session.execute(select(Order.payment_id, Order.id).where(Order.id.in_(expired))).all()
+    for _, order_id in sorted(keyed, key=lambda row: (row[0] or 0, row[1])):
         if _expire(session, clock, order_id):
             report.expired += 1
     shipped_before = now - timedelta(days=settings.auto_deliver_days)

@@ -162,3 +162,39 @@ def outcome(response: Any) -> tuple[int, str | None]:
 race_on_postgres = pytest.mark.skipif(
     not os.environ.get("YINLI_TEST_DATABASE_URL"), reason="race test: needs PostgreSQL (YINLI_TEST_DATABASE_URL)"
 )
+
+
+def money_back(
+    world: World, shopper: User, merchant: User, order_id: int, kind: str, lines: list[tuple[int, int]] | None
+) -> dict[str, Any]:
+    """Ask for a refund (`lines`: order_line_id, quantity; None: everything left) and see it through:
+    the merchant approves if it was not auto-approved, and a return is sent back and received."""
+    c = world.client
+    body: dict[str, Any] = {"kind": kind, "reason": "不想要了"}
+    if lines is not None:
+        body["lines"] = [{"order_line_id": i, "quantity": q} for i, q in lines]
+    r = c.post(f"/api/v1/orders/{order_id}/after-sales", json=body, headers=shopper.headers)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    if case["status"] == "requested":
+        r = c.post(f"/api/v1/after-sales/{case['id']}/decide", json={"decision": "approve"}, headers=merchant.headers)
+        assert r.status_code == 200, r.text
+        case = r.json()
+    if case["status"] == "awaiting_return":
+        body = {"carrier": "中通", "tracking_no": f"ZT{case['id']:08d}"}
+        r = c.post(f"/api/v1/after-sales/{case['id']}/return-shipment", json=body, headers=shopper.headers)
+        assert r.status_code == 200, r.text
+        r = c.post(f"/api/v1/after-sales/{case['id']}/receive", headers=merchant.headers)
+        assert r.status_code == 200, r.text
+        case = r.json()
+    assert case["status"] == "refunded", case
+    return case  # type: ignore[no-any-return]
+
+
+def ship_and_deliver(world: World, shopper: User, merchant: User, order_id: int) -> None:
+    c = world.client
+    body = {"carrier": "顺丰", "tracking_no": f"SF{order_id:08d}"}
+    r = c.post(f"/api/v1/orders/{order_id}/ship", json=body, headers=merchant.headers)
+    assert r.status_code == 200, r.text
+    r = c.post(f"/api/v1/orders/{order_id}/confirm-delivery", headers=shopper.headers)
+    assert r.status_code == 200, r.text

@@ -1,8 +1,9 @@
 """Background work: idempotent, safe to run concurrently with itself, run after commit.
 
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
-tests call: expire unpaid orders, deliver and complete orders on schedule, finish payments stuck in
-processing, and bring store metrics up to date from the outbox.
+tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
+finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
+stranded on refunded orders, and bring store metrics up to date from the outbox.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class JobsReport:
     orders: JobReport
     payments_reconciled: int
     metric_events: int
+    payments_closed: int = 0  # pending payments none of whose orders was left to pay
+    escrow_returned: int = 0  # refunded orders whose stranded shipping fee was given back
     search_events: int = 0  # outbox events the search index (and search log) consumed
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
 
@@ -41,10 +44,13 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
     with database.session() as session:
         order_report = run_order_jobs(session, clock, settings)
     with database.session() as session:
+        closed = payments.close_unpayable(session)
+        returned = payments.return_stranded_escrow(session, clock, gateway)
+    with database.session() as session:
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
-    return JobsReport(order_report, reconciled, applied, searched, traffic)
+    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
 
 
 class JobRunner:

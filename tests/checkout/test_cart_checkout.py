@@ -171,7 +171,7 @@ def test_unpaid_orders_expire_and_give_stock_back(world, client, app, database, 
     order = client.get(f"/api/v1/orders/{payment['order_ids'][0]}", headers=s.headers).json()
     assert order["status"] == "cancelled" and order["cancel_reason"] == "not paid in time"
     r = client.post(f"/api/v1/payments/{payment['id']}/pay", json={"method": "card"}, headers=s.headers)
-    assert r.status_code == 409 and r.json()["code"] == "nothing_to_pay"
+    assert r.status_code == 409 and r.json()["code"] == "payment_closed"
     assert run_once(database, clock, settings, app.state.gateway).orders.expired == 0  # idempotent
 
 

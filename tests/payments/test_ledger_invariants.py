@@ -11,7 +11,9 @@ return shipments, receipt and withdrawal. After every step:
 - stock is never negative, reserved ≤ on_hand, and reserved equals what the held reservations say;
 - per SKU: on_hand + units sold and not given back == units ever added;
 - per order: refunds never exceed the total, and the refund records add up to `refunded_fen`;
-- escrow holds exactly the money of paid orders not yet settled (total + subsidy − refunded);
+- escrow holds exactly the money of paid orders not yet settled (total + subsidy − refunded), and an
+  order in a final state (completed, refunded, cancelled) holds nothing in escrow;
+- a payment is pending only while one of its orders waits to be paid;
 - merchants' payables and fee revenue hold exactly what settlement released;
 - a paid order's stock has left the shelf, and only unpaid orders hold stock.
 
@@ -46,7 +48,7 @@ from yinli.orders.models import Order, OrderLine
 from yinli.payments import ledger
 from yinli.payments import service as payments
 from yinli.payments.gateway import SimulatedGateway
-from yinli.payments.models import Refund
+from yinli.payments.models import Payment, Refund
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 KEEP = {"alembic_version", "categories"}
@@ -349,6 +351,12 @@ class Marketplace(RuleBasedStateMachine):
                 payable[o.store_id] += o.total_fen + o.platform_subsidy_fen - o.refunded_fen - o.fee_fen
                 fees += o.fee_fen
         assert balances.get(ledger.ESCROW, 0) == -in_escrow
+        # issue 21: no money stuck — a finished order holds nothing in escrow, and no payment is pending
+        # once none of its orders waits to be paid
+        assert ledger.final_orders_holding_escrow(s) == {}
+        waiting = {o.payment_id for o in orders if o.status == "created"}
+        pending = set(s.scalars(select(Payment.id).where(Payment.status == "pending")))
+        assert pending <= waiting, pending - waiting
         for store_id in self.merchants:
             assert balances.get(ledger.merchant_payable(store_id), 0) == -payable[store_id], store_id
         assert balances.get(ledger.FEE_REVENUE, 0) == -fees

@@ -65,9 +65,10 @@ def shipping_policy(store: Store) -> ShippingPolicy:
 
 
 def price_lines(
-    session: Session, settings: Settings, requests: list[LineRequest], field: str = "items"
+    session: Session, settings: Settings, requests: list[LineRequest], field: str = "items", buyer_id: int | None = None
 ) -> list[PricedLine]:
-    """Load and check every line: the SKU is active, its product listed, its store active."""
+    """Load and check every line: the SKU is active, its product listed, its store active. `buyer_id`:
+    who buys (a creator's own purchase through their room or video earns no commission)."""
     if not requests:
         raise InvalidInput("nothing to buy", field=field)
     if len(requests) > MAX_LINES:
@@ -101,7 +102,7 @@ def price_lines(
             raise Conflict(f"SKU {r.sku_id} is not on sale", field=f"{where}.sku_id", code="not_on_sale")
         rate = rates.get(product.category_id)
         fee_rate = settings.default_fee_rate_bps if rate is None else rate
-        source = attribution.resolve(session, r.surface, r.source_id, r.creator_id, product.id, where)
+        source = attribution.resolve(session, r.surface, r.source_id, r.creator_id, product.id, where, buyer_id)
         priced.append(PricedLine(r, sku, product, store, unit_price(sku), fee_rate, source))
     return priced
 
@@ -257,7 +258,7 @@ def do_checkout(
         lines = [LineRequest(i.sku_id, i.quantity, Surface(i.surface), i.source_id, i.creator_id) for i in cart]
         if not lines:
             raise Conflict("the cart is empty", code="cart_empty")
-    priced = price_lines(session, settings, lines)
+    priced = price_lines(session, settings, lines, buyer_id=actor.user_id)
     now = clock.now()
     pay_by = now + timedelta(minutes=settings.payment_window_minutes)
     payment = Payment(

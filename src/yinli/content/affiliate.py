@@ -7,6 +7,9 @@ line. Commission then follows the order:
 - line fully refunded: reversed;
 - order completed: payable on what was not refunded, booked in the ledger at settlement — from the
   merchant's side of the escrow to `creator_payable:<id>`, less the platform's cut (settings).
+Bounds: a plan's rate is at most 80% and leaves the merchant ≥ 0 after the category's technical fee
+(`check_rate`); per line, commission + fee never exceed the line's net amount (`line_commission` caps
+the commission). A creator buying through their own room or video earns no commission.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from yinli.accounts.models import User
 from yinli.catalog import service as catalog
+from yinli.catalog.models import Category
 from yinli.content.models import AffiliateCommission, AffiliatePlan
 from yinli.core.auth import Actor, Role, require_store_manager
 from yinli.core.clock import Clock
@@ -26,6 +30,7 @@ from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from yinli.core.money import Money
 from yinli.core.outbox import emit
+from yinli.core.settings import Settings
 from yinli.orders.models import Order, OrderLine
 
 
@@ -33,9 +38,39 @@ def creator_payable(creator_id: int) -> str:
     return f"creator_payable:{creator_id}"
 
 
-def _check_rate(rate_bps: int) -> None:
-    if not 0 <= rate_bps <= 10_000:
-        raise InvalidInput("a commission rate is 0 to 10000 basis points (0-100%)", field="rate_bps")
+# A creator's commission is at most 80% of the line's final price, and with the category's technical fee
+# it must leave the merchant something: a plan that would make the merchant pay to sell is refused.
+MAX_RATE_BPS = 8_000
+
+
+def _fee_rate(session: Session, settings: Settings | None, category_id: int) -> int:
+    """The technical fee rate checkout would snapshot for a product of this category."""
+    rate = session.scalar(select(Category.fee_rate_bps).where(Category.id == category_id))
+    if rate is not None:
+        return rate
+    return settings.default_fee_rate_bps if settings else int(Settings.model_fields["default_fee_rate_bps"].default)
+
+
+def check_rate(rate_bps: int, fee_rate_bps: int) -> None:
+    """May a plan pay `rate_bps` on a product whose technical fee is `fee_rate_bps`? InvalidInput if not."""
+    if not 0 <= rate_bps <= MAX_RATE_BPS:
+        raise InvalidInput(
+            f"a commission rate is 0 to {MAX_RATE_BPS} basis points (0-{MAX_RATE_BPS // 100}%)", field="rate_bps"
+        )
+    if rate_bps + fee_rate_bps > 10_000:
+        raise InvalidInput(
+            f"with this category's technical fee ({fee_rate_bps} bps) the commission can be at most "
+            f"{10_000 - fee_rate_bps} bps: the merchant would pay to sell",
+            field="rate_bps",
+        )
+
+
+def line_commission(line: OrderLine, rate_bps: int, base: int) -> int:
+    """Commission on `base` fen of a line, capped so commission + the line's technical fee never exceed
+    `base`: if a plan's rate and a fee rate raised after it was opened add up to more than 100%, the
+    commission is what is reduced (the fee is the platform's published price; the merchant keeps ≥ 0)."""
+    fee = Money(base).bps(line.fee_rate_bps).amount
+    return max(0, min(Money(base).bps(rate_bps).amount, base - fee))
 
 
 def do_open_plan(
@@ -46,12 +81,19 @@ def do_open_plan(
     product_id: int,
     rate_bps: int,
     creator_id: int | None = None,
+    settings: Settings | None = None,
 ) -> AffiliatePlan:
     """Open a product to creators (all, or one when `creator_id` is given). Replaces the same kind of
-    active plan for that product (and creator)."""
-    _check_rate(rate_bps)
+    active plan for that product (and creator).
+
+    The rate is checked against `check_rate` (at most MAX_RATE_BPS, and rate + the category's fee rate
+    ≤ 100%; `settings` gives the default fee rate). Own-store plans: an account has one role, and a
+    store's staff are `merchant` accounts, so no creator is staff of the store whose plan this is — a
+    targeted plan names a `creator` account, never a colleague. A creator buying through their own room
+    or video earns nothing either way (see `attribution.resolve`)."""
     product = catalog.get_product(session, actor, product_id)
     actor = require_store_manager(actor, product.store_id)
+    check_rate(rate_bps, _fee_rate(session, settings, product.category_id))
     if creator_id is not None:
         creator = session.get(User, creator_id)
         if creator is None or creator.role != Role.CREATOR:
@@ -164,7 +206,9 @@ def on_order_paid(session: Session, clock: Clock, order: Order, lines: list[Orde
     for line in lines:
         if line.creator_id is None or line.affiliate_plan_id is None or line.commission_rate_bps is None:
             continue
-        amount = Money(line.line_total_fen).bps(line.commission_rate_bps).amount
+        if line.creator_id == order.shopper_id:  # no self-commission (lines priced before the rule, too)
+            continue
+        amount = line_commission(line, line.commission_rate_bps, line.line_total_fen)
         session.add(
             AffiliateCommission(
                 order_line_id=line.id,
@@ -230,8 +274,9 @@ def do_settle_commissions(session: Session, order: Order, cut_bps: int, at: date
     ):
         line = session.get(OrderLine, c.order_line_id)
         assert line is not None
-        base = line.line_total_fen - line.refunded_fen
-        total = Money(base).bps(c.rate_bps).amount
+        # a creator's own purchase earns nothing (a commission recorded before that rule is reversed)
+        base = line.line_total_fen - line.refunded_fen if c.creator_id != order.shopper_id else 0
+        total = line_commission(line, c.rate_bps, base)
         cut = Money(total).bps(cut_bps).amount
         c.base_fen, c.amount_fen, c.platform_cut_fen = base, total - cut, cut
         c.status, c.closed_at = ("payable" if base > 0 else "reversed"), at

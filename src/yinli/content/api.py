@@ -14,7 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, Limit, ReadDB, cursor_value, id_path, page
+from yinli.api.deps import (
+    DB,
+    ActorDep,
+    ClockDep,
+    Cursor,
+    IdempotencyDep,
+    Limit,
+    ReadDB,
+    SettingsDep,
+    cursor_value,
+    id_path,
+    page,
+)
 from yinli.catalog import categories
 from yinli.catalog.api import cards_for
 from yinli.content import affiliate, attribution, creators, live, shelf, videos
@@ -103,7 +115,9 @@ def my_follows(db: ReadDB, actor: ActorDep) -> list[FollowOut]:
     response_model=PlanOut,
     summary="Open a product to creators (all, or one named creator)",
 )
-def open_plan(body: PlanIn, db: DB, clock: ClockDep, actor: ActorDep, idem: IdempotencyDep) -> JSONResponse:
+def open_plan(
+    body: PlanIn, db: DB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, idem: IdempotencyDep
+) -> JSONResponse:
     return idem.respond(
         db,
         lambda: (
@@ -116,6 +130,7 @@ def open_plan(body: PlanIn, db: DB, clock: ClockDep, actor: ActorDep, idem: Idem
                     product_id=body.product_id,
                     rate_bps=body.rate_bps,
                     creator_id=body.creator_id,
+                    settings=settings,
                 )
             ).model_dump(mode="json"),
         ),

@@ -33,8 +33,17 @@ class Attribution:
 
 
 def resolve(
-    session: Session, surface: Surface, source_id: int | None, claimed_creator: int | None, product_id: int, field: str
+    session: Session,
+    surface: Surface,
+    source_id: int | None,
+    claimed_creator: int | None,
+    product_id: int,
+    field: str,
+    buyer_id: int | None = None,
 ) -> Attribution:
+    """Where a line was sold and who earns on it. A creator buying through their own live room or video
+    keeps the attribution (the sale did happen there: GMV splits count it) but no affiliate plan or
+    rate is attached, so no commission is ever recorded for it (no self-commission)."""
     creator_id: int | None = None
     if surface is Surface.LIVE:
         if source_id is None:
@@ -71,7 +80,8 @@ def resolve(
         raise InvalidInput(
             "the creator comes from the live session or video that sold the product", field=f"{field}.creator_id"
         )
-    plan = affiliate.plan_for(session, product_id, creator_id) if creator_id is not None else None
+    own = buyer_id is not None and creator_id == buyer_id
+    plan = affiliate.plan_for(session, product_id, creator_id) if creator_id is not None and not own else None
     return Attribution(surface, source_id, creator_id, plan.id if plan else None, plan.rate_bps if plan else None)
 
 

@@ -42,7 +42,9 @@ class FollowOut(Output):
 
 class PlanIn(Input):
     product_id: IdInt
-    rate_bps: int = Field(ge=0, le=10_000, description="Commission, basis points of the line's final price.")
+    rate_bps: int = Field(
+        ge=0, le=8_000, description="Commission, basis points of the line's final price (at most 80%)."
+    )
     creator_id: IdInt | None = Field(None, description="Targeted at this creator; leave out to open to all.")
 
 

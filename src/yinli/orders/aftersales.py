@@ -6,7 +6,9 @@
 
 Small requests from shoppers in good standing are approved at once (settings: auto_refund_max_fen,
 auto_refund_max_recent). Refunded units go back to stock; an order whose every line is refunded
-becomes `refunded`. Money moves through payments.do_refund (never more than was paid).
+becomes `refunded`. Money moves through payments.do_refund (never more than was paid). Shipping comes
+back with the refund that covers the last unrefunded units (`shipping_refund`), so a fully refunded
+order is refunded exactly what was paid, in one part or many.
 """
 
 from __future__ import annotations
@@ -140,12 +142,7 @@ def do_request(
         for line_id, q in sorted(chosen.items())
     ]
     amount = sum(p["amount_fen"] for p in priced)
-    everything = (
-        all(chosen.get(i, 0) == line.quantity - line.refunded_quantity for i, line in order_lines.items())
-        and order.refunded_fen == 0
-    )
-    # Shipping comes back when the whole order is refunded before it was shipped.
-    shipping = order.shipping_fee_fen if kind is AfterSaleKind.REFUND_ONLY and everything else 0
+    shipping = shipping_refund(order, list(order_lines.values()), chosen, amount)
     case = AfterSale(
         order_id=order.id,
         store_id=order.store_id,
@@ -174,6 +171,19 @@ def do_request(
         case.auto_approved = True
         _approve(session, clock, gateway, case, None, "auto-approved: small amount, shopper in good standing")
     return case
+
+
+def shipping_refund(order: Order, lines: list[OrderLine], chosen: dict[int, int], amount: int) -> int:
+    """The shipping fee a refund of `chosen` units (order_line_id → quantity, worth `amount`) returns.
+
+    One rule, the same for a whole-order refund and for the same refund in parts, before or after
+    shipping: the refund that leaves no unit of the order unrefunded (every line refunded in full) also
+    returns the shipping fee — what was paid and is not refunded yet beyond the lines; a partly refunded
+    order keeps its shipping fee, which the merchant is paid at completion with the rest of the sale.
+    So a fully refunded order gives the shopper back exactly what was paid (nothing is left in escrow),
+    however many parts it took."""
+    last = all(chosen.get(line.id, 0) == line.quantity - line.refunded_quantity for line in lines)
+    return max(0, order.total_fen - order.refunded_fen - amount) if last else 0
 
 
 def _line_amount(line: OrderLine, quantity: int) -> int:
@@ -217,12 +227,18 @@ def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: After
     expected = OrderStatus.PAID if case.kind == AfterSaleKind.REFUND_ONLY else OrderStatus.DELIVERED
     if order.status != expected:
         raise InvalidTransition(f"the order is now {order.status}", field="status", code="order_moved")
-    payments.do_refund(session, clock, gateway, order, case.amount_fen, "after_sale", case.id)
+    refunded_lines = {item["order_line_id"]: session.get(OrderLine, item["order_line_id"]) for item in case.lines}
+    # the platform's subsidy on the units given back returns to the platform, not to the merchant
+    subsidy = sum(
+        (line.platform_subsidy_fen if line else 0) * item["quantity"]
+        for item, line in ((item, refunded_lines[item["order_line_id"]]) for item in case.lines)
+    )
+    payments.do_refund(session, clock, gateway, order, case.amount_fen, "after_sale", case.id, subsidy)
     now = clock.now()
     restock: list[tuple[int, int]] = []
     unsold: dict[int, int] = {}
     for item in case.lines:
-        line = session.get(OrderLine, item["order_line_id"])
+        line = refunded_lines[item["order_line_id"]]
         assert line is not None
         session.execute(
             update(OrderLine)

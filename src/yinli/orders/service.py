@@ -4,6 +4,9 @@
        │               │                                    │
        └─cancel/expire─▶ cancelled     paid/delivered ──all lines refunded──▶ refunded
 
+Expiry (and a shopper cancelling) locks the payment, then the order, and closes the payment once none
+of its orders is left to pay (payments.do_close_if_nothing_to_pay).
+
 Every move is a conditional update on the current status, so two racing moves cannot both win.
 Completion settles the merchant (payments.do_settle). After-sales live in `orders.aftersales`.
 """
@@ -128,15 +131,23 @@ def do_shopper_cancel(session: Session, clock: Clock, actor: Actor | None, order
     assert actor is not None
     if actor.user_id != order.shopper_id and not actor.is_operator:
         raise Forbidden("only the shopper cancels an unpaid order")
-    # The order lock serialises this with the claim (which locks the payment, then its orders): once a
-    # charge is in flight its orders stay as they are until the gateway answers.
-    session.refresh(order, with_for_update=True)
-    if order.status == OrderStatus.CREATED and order.payment_id is not None:
-        from yinli.payments.models import Payment, PaymentStatus
+    from yinli.payments import service as payments
+    from yinli.payments.models import Payment, PaymentStatus
 
-        if session.scalar(select(Payment.status).where(Payment.id == order.payment_id)) == PaymentStatus.PROCESSING:
-            raise Conflict("the payment for this order is being processed", code="payment_processing")
-    return do_cancel(session, clock, order, "cancelled by the shopper", actor.user_id)
+    # Payment, then order, as the claim locks them: this serialises with the claim, so once a charge is
+    # in flight its orders stay as they are until the gateway answers.
+    if order.payment_id is not None:
+        payments.lock_payment(session, order.payment_id)
+    session.refresh(order, with_for_update=True)
+    processing = order.payment_id is not None and (
+        session.scalar(select(Payment.status).where(Payment.id == order.payment_id)) == PaymentStatus.PROCESSING
+    )
+    if order.status == OrderStatus.CREATED and processing:
+        raise Conflict("the payment for this order is being processed", code="payment_processing")
+    do_cancel(session, clock, order, "cancelled by the shopper", actor.user_id)
+    if order.payment_id is not None:
+        payments.do_close_if_nothing_to_pay(session, order.payment_id, "orders cancelled")
+    return order
 
 
 def do_ship(
@@ -213,6 +224,27 @@ def do_complete(session: Session, clock: Clock, settings: Settings, order: Order
 # --- jobs -------------------------------------------------------------------------------------------------
 
 
+def _expire(session: Session, clock: Clock, order_id: int) -> bool:
+    """Cancel an order not paid in time and, in the same transaction, close its payment once no order of
+    it is left to pay (so a payment never stays `pending` past its orders). Locks the payment, then the
+    order, as the claim does. False if the order was paid or cancelled meanwhile (only its hold is left)."""
+    from yinli.payments import service as payments
+
+    order = session.get(Order, order_id)
+    if order is None:
+        return False
+    if order.payment_id is not None:
+        payments.lock_payment(session, order.payment_id)
+    session.refresh(order, with_for_update=True)
+    if order.status != OrderStatus.CREATED:
+        inventory.do_release_order(session, order_id, clock.now())
+        return False
+    do_cancel(session, clock, order, "not paid in time")
+    if order.payment_id is not None:
+        payments.do_close_if_nothing_to_pay(session, order.payment_id, "not paid in time")
+    return True
+
+
 @dataclass
 class JobReport:
     expired: int = 0
@@ -227,13 +259,12 @@ def run_order_jobs(session: Session, clock: Clock, settings: Settings, limit: in
     """
     now = clock.now()
     report = JobReport()
-    for order_id in inventory.expired_order_ids(session, now, limit):
-        order = session.get(Order, order_id)
-        if order is not None and order.status == OrderStatus.CREATED:
-            do_cancel(session, clock, order, "not paid in time")
+    expired = inventory.expired_order_ids(session, now, limit)
+    # in (payment, order) order, the order their locks are taken in: two job runs cannot deadlock
+    keyed = session.execute(select(Order.payment_id, Order.id).where(Order.id.in_(expired))).all()
+    for _, order_id in sorted(keyed, key=lambda row: (row[0] or 0, row[1])):
+        if _expire(session, clock, order_id):
             report.expired += 1
-        elif order is not None:  # paid or cancelled meanwhile: only the hold is left over
-            inventory.do_release_order(session, order_id, now)
     shipped_before = now - timedelta(days=settings.auto_deliver_days)
     for order in session.scalars(
         select(Order).where(Order.status == OrderStatus.SHIPPED, Order.shipped_at <= shipped_before).limit(limit)

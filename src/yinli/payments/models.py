@@ -14,6 +14,9 @@ class PaymentStatus(StrEnum):
     PROCESSING = "processing"  # sent to the gateway; the answer (or callback) is awaited
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # never attempted, and nothing is left to pay: every order of it expired or was cancelled. Final: a
+    # late attempt to pay gets a 409 (payment_closed).
+    CLOSED = "closed"
 
 
 class Payment(Base):
@@ -38,7 +41,7 @@ class Payment(Base):
 
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint("status in ('pending','processing','succeeded','failed')", name="status"),
+        CheckConstraint("status in ('pending','processing','succeeded','failed','closed')", name="status"),
         Index("ix_payments_status_attempted", "status", "attempted_at"),
     )
 

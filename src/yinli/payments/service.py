@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from yinli.catalog import service as catalog
@@ -63,6 +63,41 @@ def _lock_orders(session: Session, payment_id: int) -> list[Order]:
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
+def lock_payment(session: Session, payment_id: int) -> None:
+    """Lock a payment row. Anything that locks a payment and its orders takes the payment first (as the
+    claim and the charge do), so expiry and cancellation cannot deadlock with paying."""
+    session.execute(select(Payment.id).where(Payment.id == payment_id).with_for_update())
+
+
+def do_close_if_nothing_to_pay(session: Session, payment_id: int, reason: str) -> bool:
+    """pending → closed once no order of the payment waits to be paid (all expired or cancelled).
+
+    Conditional on both, in one statement: a payment being claimed (processing) or one that still has
+    an order to pay is left alone. Called in the transaction that cancels or expires the last order."""
+    waiting = exists().where(Order.payment_id == payment_id, Order.status == OrderStatus.CREATED)
+    closed = session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING, ~waiting)
+        .values(status=PaymentStatus.CLOSED, failure_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(closed.rowcount)  # type: ignore[attr-defined]
+
+
+def close_unpayable(session: Session, limit: int = 500) -> int:
+    """Reconciliation: close pending payments none of whose orders waits to be paid any more (their
+    orders expired or were cancelled — also ones left from before expiry closed payments)."""
+    waiting = exists().where(Order.payment_id == Payment.id, Order.status == OrderStatus.CREATED)
+    ids = list(
+        session.scalars(select(Payment.id).where(Payment.status == PaymentStatus.PENDING, ~waiting).limit(limit))
+    )
+    done = 0
+    for payment_id in ids:
+        lock_payment(session, payment_id)
+        done += do_close_if_nothing_to_pay(session, payment_id, "nothing left to pay")
+    return done
+
+
 def do_claim_payment(
     session: Session, clock: Clock, gateway: PaymentGateway, actor: Actor | None, payment_id: int, method: str
 ) -> Payment:
@@ -73,6 +108,11 @@ def do_claim_payment(
     session.refresh(payment, with_for_update=True)
     if payment.status == PaymentStatus.SUCCEEDED:
         raise Conflict("this payment has been made", code="already_paid")
+    if payment.status == PaymentStatus.CLOSED:
+        raise Conflict(
+            "this payment is closed: its orders expired or were cancelled before it was paid; check out again",
+            code="payment_closed",
+        )
     if payment.status != PaymentStatus.PENDING:
         raise Conflict(f"this payment is {payment.status}", code=f"payment_{payment.status}")
     open_orders = [o for o in _lock_orders(session, payment_id) if o.status == OrderStatus.CREATED]
@@ -141,7 +181,16 @@ def do_apply_charge(
             if order.status == OrderStatus.CREATED:
                 orders.do_cancel(session, clock, order, reason="stock hold expired before payment")
             _book_payment(session, payment, order, now)
-            _refund(session, clock, gateway, payment, order, order.total_fen, reason="unfulfillable")
+            _refund(
+                session,
+                clock,
+                gateway,
+                payment,
+                order,
+                order.total_fen,
+                reason="unfulfillable",
+                subsidy=order.platform_subsidy_fen,
+            )
     session.flush()
     return payment
 
@@ -268,7 +317,10 @@ def _refund(
     amount: int,
     reason: str,
     after_sale_id: int | None = None,
+    subsidy: int = 0,
 ) -> Refund:
+    """`subsidy`: the platform subsidy on the refunded units, which goes back from escrow to the platform
+    in the same journal transaction (the merchant is not paid a subsidy on goods the shopper returned)."""
     if amount <= 0:
         raise InvalidInput("a refund must be positive", field="amount")
     # Conditional: concurrent refunds can never take more than was paid.
@@ -299,7 +351,7 @@ def _refund(
         at=now,
         currency=order.currency,
         memo=f"order {order.id}: {reason}",
-        entries=[(ledger.ESCROW, amount), (ledger.GATEWAY_CASH, -amount)],
+        entries=[(ledger.ESCROW, amount + subsidy), (ledger.GATEWAY_CASH, -amount), (ledger.SUBSIDY, -subsidy)],
     )
     # Last, so a gateway refusal rolls everything above back; the key makes a retry safe.
     result = gateway.refund(refund.gateway_key, payment.gateway_ref or "", amount, order.currency)
@@ -326,13 +378,41 @@ def do_refund(
     amount: int,
     reason: str,
     after_sale_id: int | None = None,
+    subsidy: int = 0,
 ) -> Refund:
-    """Give `amount` of a paid order back to the shopper (never more than was paid, in total)."""
+    """Give `amount` of a paid order back to the shopper (never more than was paid, in total), and
+    `subsidy` (the platform's subsidy on the refunded units) back to the platform."""
     if order.payment_id is None or order.paid_at is None:
         raise Conflict("this order was never paid", code="not_paid")
     payment = session.get(Payment, order.payment_id)
     assert payment is not None
-    return _refund(session, clock, gateway, payment, order, amount, reason, after_sale_id)
+    return _refund(session, clock, gateway, payment, order, amount, reason, after_sale_id, subsidy)
+
+
+def return_stranded_escrow(session: Session, clock: Clock, gateway: PaymentGateway, limit: int = 100) -> int:
+    """Repair: a `refunded` order refunded less than it was paid (refunded in parts before the shipping
+    rule in `orders.aftersales.shipping_refund`) holds its shipping fee in escrow with no way out. Give
+    the shopper the rest of what was paid, as the rule says, and any subsidy left back to the platform,
+    so the order's escrow share is 0. Idempotent: a repaired order no longer matches."""
+    candidates = list(
+        session.scalars(
+            select(Order.id)
+            .where(Order.status == OrderStatus.REFUNDED, Order.refunded_fen < Order.total_fen)
+            .order_by(Order.id)
+            .limit(limit)
+        )
+    )
+    done = 0
+    for order_id in candidates:
+        order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        assert order is not None
+        held = -ledger.order_escrow(session, order_id)
+        amount = min(order.total_fen - order.refunded_fen, held)
+        if order.status != OrderStatus.REFUNDED or amount <= 0:
+            continue
+        do_refund(session, clock, gateway, order, amount, "shipping", subsidy=held - amount)
+        done += 1
+    return done
 
 
 def settlement_fee(lines: list[OrderLine]) -> int:
@@ -343,10 +423,16 @@ def settlement_fee(lines: list[OrderLine]) -> int:
 
 
 def do_settle(session: Session, clock: Clock, settings: Settings, order: Order) -> int:
-    """Release what is left of the order's money from escrow: creators' commission (less the
-    platform's cut) to them, the technical fee to the platform, the rest to the merchant."""
+    """Release what escrow still holds for the order: creators' commission (less the platform's cut) to
+    them, the technical fee to the platform, the rest to the merchant. Returns the fee.
+
+    What is released is the order's escrow share read from the ledger (paid, less refunds), so a
+    completed order always ends with nothing in escrow, however it was refunded in parts. Fee and
+    commission are on the non-refunded part only, and per line commission + fee never exceed the
+    line's net amount (`affiliate.do_settle_commissions` caps the commission), so the merchant's share
+    is never negative."""
     lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
-    held = order.total_fen + order.platform_subsidy_fen - order.refunded_fen
+    held = -ledger.order_escrow(session, order.id)
     fee = min(settlement_fee(lines), held)
     payables = affiliate.do_settle_commissions(session, order, settings.affiliate_platform_cut_bps, clock.now())
     commission = sum(p.to_creator + p.platform_cut for p in payables)

@@ -240,7 +240,9 @@ class Market:
             if rng.random() < 0.5:  # half the merchants invite creators to sell for a commission
                 for pid in m.product_ids[:2]:
                     rate = int(rng.integers(10, 26)) * 100
-                    affiliate.do_open_plan(s, self.clock, self.merchant_actor(m), product_id=pid, rate_bps=rate)
+                    affiliate.do_open_plan(
+                        s, self.clock, self.merchant_actor(m), product_id=pid, rate_bps=rate, settings=self.settings
+                    )
         self.merchants.append(m)
         self.store_merchant[m.store_id] = m.index
         return m

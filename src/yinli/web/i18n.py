@@ -95,7 +95,13 @@ LABELS: dict[str, dict[str, str]] = {
         "pay_later": "先用后付",
     },
     "role": {"shopper": "消费者", "merchant": "商家", "creator": "达人", "operator": "平台运营"},
-    "payment": {"pending": "待支付", "processing": "处理中", "succeeded": "已支付", "failed": "支付失败"},
+    "payment": {
+        "pending": "待支付",
+        "processing": "处理中",
+        "succeeded": "已支付",
+        "failed": "支付失败",
+        "closed": "已关闭",
+    },
     "method": {"card": "银行卡", "balance": "余额", "pay_later": "先用后付"},
     "sort": {
         "relevance": "综合",
@@ -132,6 +138,7 @@ PROBLEMS = {
     "already_paid": "该订单已支付",
     "payment_declined": "支付被拒绝，请换一种方式再试",
     "nothing_to_pay": "没有待支付的订单",
+    "payment_closed": "订单已超时或已取消，该支付已关闭，请重新下单",
     "payment_processing": "支付处理中，请稍候",
     "after_sale_open": "该订单已有进行中的售后",
     "return_window_closed": "已超过退货期限",

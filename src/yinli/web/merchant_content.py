@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from yinli.api.deps import DB, ClockDep, ReadDB
+from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
 from yinli.catalog import service as catalog
 from yinli.catalog.models import ProductStatus
@@ -333,7 +333,7 @@ def affiliate_page(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
 
 
 @router.post("/affiliate", response_class=HTMLResponse)
-def open_plan(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+def open_plan(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
     store_id = _store_id(web)
     errors, status = FormErrors(), 422
     product_id = parse_int(web, errors, "product_id", form.get("product_id", ""))
@@ -343,7 +343,13 @@ def open_plan(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
         try:
             body = PlanIn.model_validate({"product_id": product_id, "rate_bps": rate, "creator_id": creator_id})
             affiliate.do_open_plan(
-                db, clock, web.actor, product_id=body.product_id, rate_bps=body.rate_bps, creator_id=body.creator_id
+                db,
+                clock,
+                web.actor,
+                product_id=body.product_id,
+                rate_bps=body.rate_bps,
+                creator_id=body.creator_id,
+                settings=settings,
             )
             db.commit()
             return web.redirect("/merchant/affiliate", flash="plan_opened")

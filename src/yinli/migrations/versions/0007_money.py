@@ -4,7 +4,7 @@ A pending payment used to stay pending forever once its orders expired; it now m
 same transaction, so the payment status CHECK gains that value.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 22:40:00
 """
 

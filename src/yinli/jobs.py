@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from yinli.accounts import service as accounts
 from yinli.core.clock import Clock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
@@ -50,6 +51,8 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
+    with database.session() as session:  # sign-in counters whose window has passed
+        accounts.do_purge_sign_in_counts(session, clock, timedelta(seconds=settings.sign_in_window_seconds))
     return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
 
 

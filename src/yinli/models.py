@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and `create_all` see the whole schema."""
 
-from yinli.accounts.models import AccessToken, User
+from yinli.accounts.models import AccessToken, SignInThrottle, User
 from yinli.catalog.models import Brand, Category, Product, Sku, SkuPriceHistory
 from yinli.checkout.models import CartItem
 from yinli.content.models import (
@@ -66,6 +66,7 @@ __all__ = [
     "SearchQuery",
     "SearchTerm",
     "ShortVideo",
+    "SignInThrottle",
     "Sku",
     "SkuPriceHistory",
     "Stock",

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from yinli.accounts import service
-from yinli.accounts.models import User
+from yinli.accounts.models import AccessToken, User
 from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn, TokenOut, UserOut, UsersPage
 from yinli.api.deps import (
     DB,
@@ -21,12 +22,15 @@ from yinli.api.deps import (
     ReadDB,
     SettingsDep,
     bearer_token,
+    client_address,
     cursor_value,
     page,
     set_session_cookie,
+    sign_in_limits,
 )
 from yinli.core.auth import Actor, Role, require_actor
 from yinli.core.clock import Clock
+from yinli.core.settings import Settings
 from yinli.merchants import staff
 
 router = APIRouter(tags=["accounts"])
@@ -56,44 +60,69 @@ def sign_up(body: SignUpIn, db: DB, clock: ClockDep, idem: IdempotencyDep) -> JS
     return idem.respond(db, action)
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Get an API bearer token")
-def issue_token(body: TokenIn, db: DB, clock: ClockDep, settings: SettingsDep) -> TokenOut:
-    secret, token, user = service.do_issue_token(
+SIGN_IN_RESPONSES: dict[int | str, dict[str, object]] = {
+    429: {
+        "description": "Too many failed sign-ins for this account or address; see Retry-After",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {
+            "Retry-After": {"description": "Seconds until it may be tried again", "schema": {"type": "integer"}}
+        },
+    }
+}
+
+
+def sign_in(
+    request: Request, db: Session, clock: Clock, settings: Settings, body: TokenIn, kind: str
+) -> tuple[str, AccessToken, User]:
+    """Count the attempt (committed, so a wrong password's 401 keeps it), then check the password."""
+    attempt = service.do_count_sign_in_attempt(
+        db, clock, sign_in_limits(settings), email=body.email, address=client_address(request)
+    )
+    db.commit()
+    issued = service.do_issue_token(
         db,
         clock,
         email=body.email,
         password=body.password,
-        kind="api",
+        kind=kind,
         ttl=timedelta(hours=settings.token_ttl_hours),
+        attempt=attempt,
     )
     db.commit()
+    return issued
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="Get an API bearer token", responses=SIGN_IN_RESPONSES)
+def issue_token(request: Request, body: TokenIn, db: DB, clock: ClockDep, settings: SettingsDep) -> TokenOut:
+    secret, token, user = sign_in(request, db, clock, settings, body, "api")
     return TokenOut(access_token=secret, expires_at=token.expires_at, user=user_out(db, clock, user))
 
 
-@router.post("/auth/session", response_model=TokenOut, summary="Sign in to the web (sets a session cookie)")
-def open_session(body: TokenIn, response: Response, db: DB, clock: ClockDep, settings: SettingsDep) -> TokenOut:
-    secret, token, user = service.do_issue_token(
-        db,
-        clock,
-        email=body.email,
-        password=body.password,
-        kind="session",
-        ttl=timedelta(hours=settings.token_ttl_hours),
-    )
-    db.commit()
-    set_session_cookie(response, secret, settings)
+@router.post(
+    "/auth/session",
+    response_model=TokenOut,
+    summary="Sign in to the web (sets a session cookie)",
+    responses=SIGN_IN_RESPONSES,
+)
+def open_session(
+    request: Request, body: TokenIn, response: Response, db: DB, clock: ClockDep, settings: SettingsDep
+) -> TokenOut:
+    secret, token, user = sign_in(request, db, clock, settings, body, "session")
+    set_session_cookie(response, secret, settings, request)
     return TokenOut(access_token=secret, expires_at=token.expires_at, user=user_out(db, clock, user))
 
 
 @router.post("/auth/logout", status_code=204, summary="Revoke the token or session in use")
 def logout(request: Request, response: Response, db: DB, clock: ClockDep, actor: ActorDep) -> Response:
     require_actor(actor)
-    secret = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    token = bearer_token(request)
+    secret, kind = (token, "api") if token else (request.cookies.get(SESSION_COOKIE), "session")
     if secret:
-        service.do_revoke_token(db, clock, secret)
+        service.do_revoke_token(db, clock, secret, kind)
         db.commit()
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    if kind == "session":  # a program's bearer logout leaves a browser session on the same client alone
+        response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

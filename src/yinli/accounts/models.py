@@ -43,3 +43,20 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (CheckConstraint("kind in ('api','session')", name="kind"),)
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted in the current window, per account or per client address.
+
+    One row per key, changed only by atomic upserts (`accounts.service.do_count_sign_in_attempt`), so the
+    count holds across server processes sharing the database and under concurrent attempts. `key` is the
+    SHA-256 of "<scope>|<email or address>": the table never holds the emails people typed."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    failures: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("scope in ('account','address')", name="scope"),)

@@ -5,16 +5,20 @@ Nothing here commits: the caller owns the transaction.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Table, case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from yinli.accounts.models import AccessToken, User
+from yinli.accounts.models import AccessToken, SignInThrottle, User
 from yinli.core.auth import Actor, Role, hash_password, new_token, token_digest, verify_password
 from yinli.core.clock import Clock
-from yinli.core.db import unique_or
-from yinli.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from yinli.core.db import UTCDateTime, unique_or
+from yinli.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from yinli.core.outbox import emit
 from yinli.merchants import staff
 
@@ -98,14 +102,25 @@ def do_sign_up(
 
 
 def do_issue_token(
-    session: Session, clock: Clock, *, email: str, password: str, kind: str, ttl: timedelta
+    session: Session,
+    clock: Clock,
+    *,
+    email: str,
+    password: str,
+    kind: str,
+    ttl: timedelta,
+    attempt: SignInAttempt | None = None,
 ) -> tuple[str, AccessToken, User]:
-    """Check credentials and issue a bearer token or web session. Returns the secret once."""
+    """Check credentials and issue a bearer token (`kind='api'`) or web session (`kind='session'`).
+    Returns the secret once. With the `attempt` counted before (`do_count_sign_in_attempt`), a success
+    clears the account's count and takes this attempt back from the address's."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     # Verify even when the user is unknown, so response time does not reveal which emails exist.
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
         raise NotAuthenticated("email or password is wrong", code="bad_credentials")
+    if attempt is not None:
+        _forget_attempt(session, attempt)
     secret = new_token()
     now = clock.now()
     token = AccessToken(user_id=user.id, digest=token_digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
@@ -114,22 +129,122 @@ def do_issue_token(
     return secret, token, user
 
 
+# --- sign-in throttling ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Failed sign-ins allowed per account and per client address within `window` (from Settings)."""
+
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An attempt already counted as a failure; a success takes it back (`do_issue_token(attempt=...)`)."""
+
+    account_key: str
+    address_key: str | None
+
+
+def _throttle_key(scope: str, subject: str) -> str:
+    return hashlib.sha256(f"{scope}|{subject}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _count(session: Session, clock: Clock, scope: str, key: str, window: timedelta) -> tuple[int, datetime]:
+    """Add one to `key`'s count in one atomic upsert (a new window if the last one has passed);
+    returns the count and when its window started."""
+    now = clock.now()
+    table = SignInThrottle.__table__
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    expired = table.c.window_start <= now - window
+    stmt = (
+        insert(table)
+        .values(key=key, scope=scope, window_start=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((expired, 1), else_=table.c.failures + 1),
+                "window_start": case((expired, literal(now, UTCDateTime())), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.failures, table.c.window_start)
+    )
+    failures, started = session.execute(stmt).one()
+    if started.tzinfo is None:  # RETURNING of a CASE may skip the column type's result processing
+        started = started.replace(tzinfo=now.tzinfo)
+    return int(failures), started
+
+
+def do_count_sign_in_attempt(
+    session: Session, clock: Clock, limits: SignInLimits, *, email: str, address: str | None
+) -> SignInAttempt:
+    """Count a sign-in attempt as a failure *before* the password is checked, and refuse it (429 with
+    Retry-After) once the account or the client address is past its limit for the window — even when
+    the password would be right.
+
+    Counting first is what keeps the limit under concurrency: twenty simultaneous guesses cannot all pass
+    a check before any of them is recorded. The caller commits this before checking the password (so a
+    401 that rolls the request back still leaves the count), and passes the attempt to `do_issue_token`,
+    which takes it back on success."""
+    account_key = _throttle_key("account", email.strip().lower())
+    address_key = _throttle_key("address", address) if address else None
+    now = clock.now()
+    wait = 0
+    failures, started = _count(session, clock, "account", account_key, limits.window)
+    if failures > limits.per_account:
+        wait = max(wait, math.ceil((started + limits.window - now).total_seconds()))
+    if address_key is not None:
+        failures, started = _count(session, clock, "address", address_key, limits.window)
+        if failures > limits.per_address:
+            wait = max(wait, math.ceil((started + limits.window - now).total_seconds()))
+    if wait:
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {wait} seconds", retry_after=wait, code="too_many_sign_ins"
+        )
+    return SignInAttempt(account_key, address_key)
+
+
+def _forget_attempt(session: Session, attempt: SignInAttempt) -> None:
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == attempt.account_key))
+    if attempt.address_key is not None:
+        session.execute(
+            update(SignInThrottle)
+            .where(SignInThrottle.key == attempt.address_key, SignInThrottle.failures > 0)
+            .values(failures=SignInThrottle.failures - 1)
+        )
+
+
+def do_purge_sign_in_counts(session: Session, clock: Clock, window: timedelta) -> int:
+    """Drop counters whose window has passed (a later attempt would start afresh anyway)."""
+    result = session.execute(delete(SignInThrottle).where(SignInThrottle.window_start <= clock.now() - window))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def do_revoke_token(session: Session, clock: Clock, secret: str) -> None:
-    token = session.scalar(select(AccessToken).where(AccessToken.digest == token_digest(secret)))
+def do_revoke_token(session: Session, clock: Clock, secret: str, kind: str) -> None:
+    token = session.scalar(
+        select(AccessToken).where(AccessToken.digest == token_digest(secret), AccessToken.kind == kind)
+    )
     if token is not None and token.revoked_at is None:
         token.revoked_at = clock.now()
         session.flush()
 
 
-def resolve_actor(session: Session, clock: Clock, secret: str) -> Actor | None:
-    """The Actor a token or session stands for, or None if it is unknown, expired or revoked."""
+def resolve_actor(session: Session, clock: Clock, secret: str, kind: str) -> Actor | None:
+    """The Actor a secret of this `kind` stands for, or None if it is unknown, expired, revoked or of the
+    other kind: a bearer header takes only API tokens, the cookie only web sessions, so a session secret
+    that leaks from a browser is no API key and an API token is no cookie."""
     row = session.execute(
         select(User.id, User.role, User.is_active, AccessToken.expires_at, AccessToken.revoked_at)
         .join(AccessToken, AccessToken.user_id == User.id)
-        .where(AccessToken.digest == token_digest(secret))
+        .where(AccessToken.digest == token_digest(secret), AccessToken.kind == kind)
     ).first()
     if row is None or not row.is_active or row.revoked_at is not None or row.expires_at <= clock.now():
         return None

@@ -11,6 +11,7 @@ import yinli
 from yinli import jobs
 from yinli.accounts.api import router as accounts_router
 from yinli.api import problems
+from yinli.api.middleware import YinliApp
 from yinli.catalog.api import router as catalog_router
 from yinli.checkout.api import router as checkout_router
 from yinli.content.api import router as content_router
@@ -63,7 +64,7 @@ def create_app(
         if owns_db:
             database.dispose()
 
-    app = FastAPI(
+    app = YinliApp(
         title="yinli",
         version=yinli.__version__,
         summary="Content-commerce platform: live rooms, short videos and shelves on one engine.",

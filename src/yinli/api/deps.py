@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from yinli.accounts.service import resolve_actor
+from yinli.accounts.service import SignInLimits, resolve_actor
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.db import Database
-from yinli.core.errors import NotAuthenticated
+from yinli.core.errors import Forbidden, NotAuthenticated
 from yinli.core.idempotency import run_idempotent
 from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.settings import Settings
 from yinli.payments.gateway import PaymentGateway
 
 SESSION_COOKIE = "yinli_session"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def set_session_cookie(response: Response, secret: str, settings: Settings) -> None:
+def cookie_secure(request: Request, settings: Settings) -> bool:
+    """Cookies are Secure when the request came over HTTPS — the scheme uvicorn reports, which honours
+    X-Forwarded-Proto only from the proxies it trusts (--proxy-headers, --forwarded-allow-ips) — and
+    always with YINLI_SESSION_COOKIE_SECURE=true."""
+    return settings.session_cookie_secure or request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, secret: str, settings: Settings, request: Request) -> None:
     """The web session cookie for a freshly issued session token (API sign-in and the web form alike)."""
     response.set_cookie(
         SESSION_COOKIE,
@@ -30,8 +39,39 @@ def set_session_cookie(response: Response, secret: str, settings: Settings) -> N
         max_age=settings.token_ttl_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.session_cookie_secure,
+        secure=cookie_secure(request, settings),
         path="/",
+    )
+
+
+def own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}".lower()
+
+
+def is_same_origin(request: Request) -> bool:
+    """Did the browser say this request comes from one of our own pages? `Origin` when it is sent (every
+    browser sends it on a POST, PUT, PATCH or DELETE, cross-site ones included); without it, a same-origin
+    `Sec-Fetch-Site` or `Referer`. A request that proves nothing (curl, a bare HTTP client) is not."""
+    origin = request.headers.get("origin")
+    own = own_origin(request)
+    if origin is not None:
+        return origin.strip().lower() == own
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    referer = (request.headers.get("referer") or "").lower()
+    return referer == own or referer.startswith(own + "/")
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as uvicorn reports it (the proxy's X-Forwarded-For only from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    return SignInLimits(
+        per_account=settings.sign_in_max_failures_per_account,
+        per_address=settings.sign_in_max_failures_per_address,
+        window=timedelta(seconds=settings.sign_in_window_seconds),
     )
 
 
@@ -74,15 +114,35 @@ def bearer_token(request: Request) -> str | None:
 
 
 def get_actor(request: Request) -> Actor | None:
-    """The signed-in caller, or None. A bad bearer token is a 401; a stale session cookie is ignored."""
+    """The signed-in caller, or None. A bad bearer token is a 401; a stale session cookie is ignored.
+
+    `Authorization: Bearer` takes only API tokens and the cookie only web sessions. A state-changing API
+    request the cookie authenticates must come from our own pages (`is_same_origin`), else 403
+    `cross_origin_request`: the cookie rides along on cross-site requests, a bearer token never does.
+    (Web pages check their per-session CSRF token instead, in web/core.py.)"""
     token = bearer_token(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if token is None and not cookie:
         return None
     with _database(request).read_sessions() as session:
-        actor = resolve_actor(session, request.app.state.clock, token or cookie or "")
+        if token is not None:
+            actor = resolve_actor(session, request.app.state.clock, token, "api")
+        else:
+            actor = resolve_actor(session, request.app.state.clock, cookie or "", "session")
     if actor is None and token is not None:
         raise NotAuthenticated("the token is unknown, expired or revoked", code="bad_token")
+    if (
+        actor is not None
+        and token is None
+        and request.method in UNSAFE_METHODS
+        and request.url.path.startswith("/api/")
+        and not is_same_origin(request)
+    ):
+        raise Forbidden(
+            "a change signed in by the session cookie must come from this site's pages (Origin); "
+            "programs use Authorization: Bearer <token>",
+            code="cross_origin_request",
+        )
     return actor
 
 

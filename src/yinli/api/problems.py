@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yinli.core.errors import DomainError
+from yinli.core.errors import DomainError, TooManyRequests
 
 log = logging.getLogger("yinli.api")
 
@@ -57,6 +57,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _documented("Signed in, but not allowed to do this"),
     404: _documented("No such thing (or not visible to the caller)"),
     409: _documented("Conflicts with the current state"),
+    413: _documented("The request body is larger than the server accepts"),
     422: _documented("Invalid input; `errors` names each field at fault"),
 }
 
@@ -107,6 +108,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem(
             exc.status,
             exc.code,

@@ -69,3 +69,15 @@ class Conflict(DomainError):
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "Invalid state transition"
+
+
+class TooManyRequests(DomainError):
+    """Refused for now; `retry_after` seconds from now it may succeed (the API sends it as Retry-After)."""
+
+    status = 429
+    code = "too_many_requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)

@@ -25,7 +25,22 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("dev-only-secret-change-me", description="Signs web session cookies; set it in production.")
     token_ttl_hours: int = Field(24 * 30, ge=1, description="Lifetime of API tokens and web sessions.")
-    session_cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+    session_cookie_secure: bool = Field(
+        False,
+        description="Always mark cookies Secure (they are anyway on requests that arrive over HTTPS).",
+    )
+    sign_in_max_failures_per_account: int = Field(
+        10, ge=1, description="Sign-in: failed attempts on one account per window before it answers 429."
+    )
+    sign_in_max_failures_per_address: int = Field(
+        50, ge=1, description="Sign-in: failed attempts from one client address per window before it answers 429."
+    )
+    sign_in_window_seconds: int = Field(
+        900, ge=1, le=7 * 86400, description="Sign-in: the window failures are counted in (seconds)."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body accepted (413 past it), API and web alike."
+    )
     default_new_merchant_days: int = Field(
         30, ge=1, le=365, description="Initial platform policy: days a store counts as a new merchant."
     )
@@ -82,4 +97,4 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings()  # type: ignore[call-arg]  # pydantic-settings fills the fields from the environment

@@ -12,10 +12,19 @@ from pydantic import ValidationError
 
 from yinli.accounts import service as accounts
 from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn
-from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep, set_session_cookie
+from yinli.api.deps import (
+    DB,
+    SESSION_COOKIE,
+    ClockDep,
+    ReadDB,
+    SettingsDep,
+    client_address,
+    set_session_cookie,
+    sign_in_limits,
+)
 from yinli.core.auth import Role
-from yinli.core.errors import DomainError
-from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in
+from yinli.core.errors import DomainError, TooManyRequests
+from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -26,13 +35,6 @@ def _int(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if number is None or 1 <= number <= 2**53 else None
-
-
-def _local_path(target: str | None, default: str) -> str:
-    """Only same-site paths are followed after signing in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # --- account -------------------------------------------------------------------------------------------------
@@ -108,19 +110,36 @@ def _home_of(role: str) -> str:
     return {"merchant": "/merchant", "operator": "/ops"}.get(role, "/")
 
 
-def _open_session(web: Web, db, clock, settings, email: str, password: str, target: str | None, flash: str) -> Response:  # type: ignore[no-untyped-def]
+def _open_session(
+    web: Web, db, clock, settings, email: str, password: str, target: str | None, flash: str, *, count: bool = True
+) -> Response:  # type: ignore[no-untyped-def]
+    """Sign in and go to `next` (or the role's home). `count`: throttle this as a sign-in attempt (not
+    after signing up, where the password was just chosen, not guessed)."""
+    attempt = None
+    if count:
+        attempt = accounts.do_count_sign_in_attempt(
+            db, clock, sign_in_limits(settings), email=email, address=client_address(web.request)
+        )
+        db.commit()  # the count outlives a wrong password's rollback
     secret, _, user = accounts.do_issue_token(
-        db, clock, email=email, password=password, kind="session", ttl=timedelta(hours=settings.token_ttl_hours)
+        db,
+        clock,
+        email=email,
+        password=password,
+        kind="session",
+        ttl=timedelta(hours=settings.token_ttl_hours),
+        attempt=attempt,
     )
     db.commit()
-    response = web.redirect(_local_path(target, _home_of(user.role)), flash=flash)
-    set_session_cookie(response, secret, settings)
+    response = web.redirect(safe_next(target, _home_of(user.role)), flash=flash)
+    set_session_cookie(response, secret, settings, web.request)
     return response
 
 
 @router.get("/signin", response_class=HTMLResponse)
 def signin_page(request: Request, web: WebDep) -> Response:
-    return web.render("shop/signin.html", form={"next": request.query_params.get("next", "")}, errors=FormErrors())
+    form = {"next": safe_next(request.query_params.get("next"), "")}
+    return web.render("shop/signin.html", form=form, errors=FormErrors())
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -131,12 +150,17 @@ def signin(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Settin
     except (DomainError, ValidationError) as exc:
         db.rollback()
         errors = field_errors(web, exc)
-        return web.render(
+        if isinstance(exc, TooManyRequests):
+            errors.general = web.t("登录失败次数过多，请 {n} 分钟后再试", n=-(-exc.retry_after // 60))
+        response = web.render(
             "shop/signin.html",
             status_code=422 if isinstance(exc, ValidationError) else exc.status,
-            form={"email": form.text("email"), "next": form.get("next", "")},
+            form={"email": form.text("email"), "next": safe_next(form.get("next"), "")},
             errors=errors,
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -144,7 +168,7 @@ def signup_page(request: Request, web: WebDep) -> Response:
     role = request.query_params.get("role", "shopper")
     form = {
         "role": role if role in ("shopper", "merchant") else "shopper",
-        "next": request.query_params.get("next", ""),
+        "next": safe_next(request.query_params.get("next"), ""),
     }
     return web.render("shop/signup.html", form=form, errors=FormErrors())
 
@@ -172,10 +196,13 @@ def signup(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Settin
             birth_year=body.birth_year,
         )
         db.flush()
-        return _open_session(web, db, clock, settings, body.email, body.password, form.get("next"), "signed_up")
+        return _open_session(
+            web, db, clock, settings, body.email, body.password, form.get("next"), "signed_up", count=False
+        )
     except (DomainError, ValidationError) as exc:
         db.rollback()
         shown = {k: v for k, v in form.items() if k != "password"}
+        shown["next"] = safe_next(form.get("next"), "")
         return web.render(
             "shop/signup.html",
             status_code=422 if isinstance(exc, ValidationError) else exc.status,
@@ -188,7 +215,7 @@ def signup(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Settin
 def signout(request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        accounts.do_revoke_token(db, clock, secret)
+        accounts.do_revoke_token(db, clock, secret, "session")
         db.commit()
     response = web.redirect("/", flash="signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
-from yinli.api.deps import SESSION_COOKIE, get_actor
+from yinli.api.deps import SESSION_COOKIE, cookie_secure, get_actor, own_origin
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from yinli.core.ids import MAX_ID
@@ -66,6 +66,22 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     seed = csrf_seed(request)
     if not seed or not submitted or not hmac.compare_digest(csrf_token(request, seed), submitted):
         raise Forbidden("the form has expired or did not come from this site; reload the page", code="csrf")
+
+
+# --- where to go next ------------------------------------------------------------------------------------
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A `next` target if it is a path on this site, else `default` — the one gate for every redirect
+    that a query or form chose (HX-Redirect and Location alike), so no link can send a signed-in user
+    elsewhere. Accepted: starts with exactly one "/"; refused: "//host", "/\\host" (browsers read "\\" as
+    "/"), a scheme, and any control character or space (browsers drop tabs and newlines, so "/<tab>/evil"
+    would become "//evil")."""
+    if not value or len(value) > 2000 or not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return default
+    if "\\" in value or any(ch <= " " or ch == "\x7f" for ch in value):
+        return default
+    return value
 
 
 # --- the page context ------------------------------------------------------------------------------------
@@ -144,11 +160,18 @@ class Web:
                 self.new_seed,
                 httponly=True,
                 samesite="lax",
-                secure=settings.session_cookie_secure,
+                secure=cookie_secure(self.request, settings),
                 path="/",
             )
         if self.remember_lang:
-            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, samesite="lax", path="/")
+            response.set_cookie(
+                LANG_COOKIE,
+                self.lang,
+                max_age=365 * 86400,
+                samesite="lax",
+                secure=cookie_secure(self.request, settings),
+                path="/",
+            )
         return response
 
     def redirect(self, url: str, *, flash: str | None = None) -> Response:
@@ -374,9 +397,11 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
     lang, _ = _language(request)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":
-            target = request.headers.get("referer", "/") or "/"
-        url = "/signin?next=" + quote(target, safe="")
+        if request.method != "GET":  # back to the page the form was on, if it was one of ours
+            referer = request.headers.get("referer") or ""
+            own = own_origin(request)
+            target = referer[len(own) :] if referer.lower().startswith(own + "/") else "/"
+        url = "/signin?next=" + quote(safe_next(target), safe="")
         if request.headers.get("hx-request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=303)
@@ -437,6 +462,7 @@ __all__ = [
     "parse_yuan",
     "require_roles",
     "require_signed_in",
+    "safe_next",
     "status_of",
     "templates",
     "validate",

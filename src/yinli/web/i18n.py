@@ -155,6 +155,7 @@ PROBLEMS = {
     "below_reserved": "库存不能少于待支付订单占用的数量",
     "invalid_transition": "当前状态下不能这样操作",
     "csrf": "表单已过期，请刷新页面后重试",
+    "too_many_sign_ins": "登录失败次数过多，请稍后再试",
     "not_found": "没有找到你要的内容",
     "forbidden": "你没有权限访问这里",
     "wrong_role": "这里仅对相应角色的账号开放",

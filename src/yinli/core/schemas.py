@@ -101,6 +101,7 @@ def _text_not_number(value: Any) -> Any:
 
 
 Moment = Annotated[datetime, Strict(False), BeforeValidator(_text_not_number)]  # ISO 8601 text in a body
+AwareMoment = Annotated[AwareDatetime, Strict(False), BeforeValidator(_text_not_number)]  # with its zone
 
 
 class Input(BaseModel):

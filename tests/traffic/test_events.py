@@ -85,13 +85,15 @@ def test_feedback_batches_keep_the_good_events_and_say_what_was_refused(
         good,  # the same event twice in one batch
         "not an object",
         {**_event(page, items[2], 10, occurred_at=now.isoformat()), "kind": "add_to_cart"},
+        _event(page, items[1], 11, occurred_at=int(now.timestamp())),  # a number is not a time (strict)
+        {**_event(page, items[1], 12, occurred_at=now.isoformat()), "item_id": True},
     ]
     r = client.post("/api/v1/feed/events", json={"events": batch}, headers=shopper.headers)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["accepted"] == 2
     refused = {x["index"]: x for x in body["rejected"]}
-    assert set(refused) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+    assert set(refused) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13}
     assert refused[1]["field"] == "item_id" and "required" in refused[1]["reason"].lower()
     assert refused[2]["field"] == "occurred_at" and "future" in refused[2]["reason"]
     assert refused[3]["field"] == "occurred_at" and "older" in refused[3]["reason"]
@@ -102,6 +104,7 @@ def test_feedback_batches_keep_the_good_events_and_say_what_was_refused(
     assert refused[8]["field"] == "occurred_at"  # no timezone
     assert refused[9]["field"] == "event_id" and "duplicate" in refused[9]["reason"]
     assert refused[10]["field"] == ""
+    assert refused[12]["field"] == "occurred_at" and refused[13]["field"] == "item_id"
     # a retry of the accepted events changes nothing and says why
     r = client.post("/api/v1/feed/events", json={"events": [good]}, headers=shopper.headers)
     assert r.status_code == 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from yinli.api.deps import (
     bearer_token,
     client_address,
     cursor_value,
+    id_path,
     page,
     set_session_cookie,
     sign_in_limits,
@@ -166,6 +167,6 @@ def list_accounts(
 
 
 @router.get("/accounts/{user_id}", response_model=UserOut, summary="An account (its owner or an operator)")
-def get_account(db: ReadDB, clock: ClockDep, actor: ActorDep, user_id: int = Path(ge=1, le=2**53)) -> UserOut:
+def get_account(db: ReadDB, clock: ClockDep, actor: ActorDep, user_id: int = id_path()) -> UserOut:
     actor: Actor = require_actor(actor)  # type: ignore[no-redef]
     return user_out(db, clock, service.get_user(db, actor, user_id))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from yinli.accounts.service import SignInLimits, resolve_actor
@@ -15,8 +16,9 @@ from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.db import Database
 from yinli.core.errors import Forbidden, NotAuthenticated
-from yinli.core.idempotency import run_idempotent
-from yinli.core.ids import decode_cursor, encode_cursor
+from yinli.core.idempotency import parse_body, run_idempotent
+from yinli.core.ids import MAX_ID, decode_cursor, encode_cursor
+from yinli.core.parsing import digits_only
 from yinli.core.settings import Settings
 from yinli.payments.gateway import PaymentGateway
 
@@ -154,12 +156,23 @@ GatewayDep = Annotated[PaymentGateway, Depends(get_gateway)]
 ActorDep = Annotated[Actor | None, Depends(get_actor)]
 
 
+def _digits_only(field: Any) -> Any:
+    # pydantic parses ' 5', '+5', '1_000' and '5.0' from text as ints; ids and sizes are plain digits
+    field.metadata.append(BeforeValidator(digits_only))
+    return field
+
+
 def id_path() -> Any:
     """A path id parameter. A fresh FieldInfo per parameter: FastAPI keeps state on it."""
-    return Path(ge=1, le=2**53)
+    return _digits_only(Path(ge=1, le=MAX_ID))
 
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
+def id_query(description: str | None = None) -> Any:
+    """An optional id in the query string (1..2**53, ASCII digits)."""
+    return _digits_only(Query(None, ge=1, le=MAX_ID, description=description))
+
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size."), BeforeValidator(digits_only)]
 Cursor = Annotated[str | None, Query(max_length=200, description="From a previous page's `next_cursor`.")]
 
 
@@ -176,9 +189,10 @@ def page(rows: list[Any], limit: int, key: Callable[[Any], int] = lambda r: r.id
 
 
 class Idempotency:
-    """Reads `Idempotency-Key` and the raw body; `respond` runs a creating action at most once."""
+    """Reads `Idempotency-Key` and the body (parsed: a retry is compared by content, not by bytes);
+    `respond` runs a creating action at most once."""
 
-    def __init__(self, request: Request, key: str | None, body: bytes, actor: Actor | None) -> None:
+    def __init__(self, request: Request, key: str | None, body: Any, actor: Actor | None) -> None:
         self.request, self.key, self.body, self.actor = request, key, body, actor
 
     def respond(self, db: Session, action: Callable[[], tuple[int, Any]]) -> JSONResponse:
@@ -205,7 +219,7 @@ async def get_idempotency(
         Header(max_length=200, description="Retry-safe creation: the same key returns the first response."),
     ] = None,
 ) -> Idempotency:
-    return Idempotency(request, idempotency_key, await request.body(), actor)
+    return Idempotency(request, idempotency_key, parse_body(await request.body()), actor)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -9,7 +9,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, Limit, ReadDB, cursor_value, id_path, page
+from yinli.api.deps import (
+    DB,
+    ActorDep,
+    ClockDep,
+    Cursor,
+    IdempotencyDep,
+    Limit,
+    ReadDB,
+    cursor_value,
+    id_path,
+    id_query,
+    page,
+)
 from yinli.catalog import cards, categories, pricing, service
 from yinli.catalog.models import Product, ProductStatus, Sku, SkuPriceHistory
 from yinli.catalog.schemas import (
@@ -40,7 +52,7 @@ router = APIRouter(tags=["catalog"])
 
 # FastAPI keeps state on a parameter's FieldInfo, so every parameter gets a fresh one from these.
 def maybe_id() -> Any:
-    return Query(None, ge=1, le=2**53)
+    return id_query()
 
 
 def price_bound() -> Any:
@@ -181,7 +193,7 @@ def list_products(
     actor: ActorDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    category_id: int | None = Query(None, ge=1, le=2**53, description="At any level of the tree."),
+    category_id: int | None = id_query(description="At any level of the tree."),
     store_id: int | None = maybe_id(),
     brand_id: int | None = maybe_id(),
     status: ProductStatus | None = Query(None, description="Other than 'listed': own store's staff, operators."),
@@ -299,7 +311,7 @@ def list_cards(
     clock: ClockDep,
     limit: Limit = 20,
     cursor: Cursor = None,
-    category_id: int | None = Query(None, ge=1, le=2**53, description="At any level of the tree."),
+    category_id: int | None = id_query(description="At any level of the tree."),
     store_id: int | None = maybe_id(),
     brand_id: int | None = maybe_id(),
     min_price: int | None = price_bound(),

@@ -5,14 +5,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output
+from yinli.core.schemas import Choice, IdInt, Input, Line, MoneyOut, Output
 from yinli.orders.models import Surface
 
 Quantity = Annotated[int, Field(ge=1, le=999)]
 
 
 class Attribution(Input):
-    surface: Surface = Field(Surface.PRODUCT_PAGE, description="Where the shopper found it.")
+    surface: Choice[Surface] = Field(Surface.PRODUCT_PAGE, description="Where the shopper found it.")
     source_id: IdInt | None = Field(None, description="The live session, video, ... that sold it.")
     creator_id: IdInt | None = Field(None, description="The creator who sold it, if any.")
 

@@ -25,6 +25,7 @@ from yinli.api.deps import (
     SettingsDep,
     cursor_value,
     id_path,
+    id_query,
     page,
 )
 from yinli.catalog import categories
@@ -60,6 +61,7 @@ from yinli.content.schemas import (
 from yinli.core.auth import require_actor
 from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
+from yinli.core.parsing import parse_id
 from yinli.core.schemas import MoneyOut, QueryTime
 from yinli.merchants import service as merchants
 
@@ -355,8 +357,9 @@ async def stream(
 
     state, last, status = await run_in_threadpool(snapshot)
     resume = request.headers.get("last-event-id")
-    if resume and resume.isdigit():
-        last = int(resume)
+    resumed_at = parse_id(resume)  # not an event id ('²', 5,000 digits): start from now, as without one
+    if resumed_at is not None:
+        last = resumed_at
 
     async def events() -> AsyncIterator[str]:
         cursor = last
@@ -426,8 +429,8 @@ def list_videos(
     clock: ClockDep,
     limit: Limit = 20,
     cursor: Cursor = None,
-    store_id: int | None = Query(None, ge=1, le=2**53),
-    creator_id: int | None = Query(None, ge=1, le=2**53),
+    store_id: int | None = id_query(),
+    creator_id: int | None = id_query(),
 ) -> VideosPage:
     rows = videos.list_videos(
         db, store_id=store_id, creator_id=creator_id, before_id=cursor_value(cursor), limit=limit + 1
@@ -500,8 +503,8 @@ def sales(
     db: ReadDB,
     actor: ActorDep,
     by: str = Query("surface", pattern="^(surface|creator)$"),
-    store_id: int | None = Query(None, ge=1, le=2**53),
-    creator_id: int | None = Query(None, ge=1, le=2**53),
+    store_id: int | None = id_query(),
+    creator_id: int | None = id_query(),
     since: QueryTime | None = None,
     until: QueryTime | None = None,
 ) -> SalesOut:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from yinli.catalog.schemas import ProductCardOut
-from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output, Paragraphs, Url
+from yinli.core.schemas import IdInt, Input, Line, Moment, MoneyOut, Output, Paragraphs, Url
 
 Handle = Annotated[str, StringConstraints(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_\u4e00-\u9fff]+$")]
 ProductIds = Annotated[list[IdInt], Field(max_length=100)]
@@ -87,7 +87,7 @@ class RoomOut(Output):
 
 class SessionIn(Input):
     title: Line(60)  # type: ignore[valid-type]
-    scheduled_at: datetime | None = None
+    scheduled_at: Moment | None = None
     product_ids: ProductIds = Field(default_factory=list)
 
 

@@ -1,14 +1,16 @@
 """`Idempotency-Key` support for creating POSTs (DESIGN: interfaces; rule 7).
 
 The response of the first request with a key is stored *in the same transaction* as the change it
-made. A retry with the same key and body gets the stored response; the same key with a different body
-is a 422; a concurrent duplicate loses the race for the key (claimed before the change is made), rolls
-back, and gets the winner's response. Keys are scoped per caller, so two users can never see each other's responses.
+made. A retry with the same key and body gets the stored response (the body compared as parsed JSON, so
+a re-serialised retry is the same request); the same key with a different body is a 422; a concurrent
+duplicate loses the race for the key (claimed before the change is made), rolls back, and gets the
+winner's response. Keys are scoped per caller, so two users can never see each other's responses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -48,8 +50,27 @@ def check_key(key: str) -> str:
     return key
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def canonical_json(body: Any) -> bytes:
+    """A parsed JSON body written one way only: sorted keys, no whitespace, non-ASCII escaped (so even a
+    lone surrogate a JSON escape can carry encodes). The same request re-serialised by another client
+    library (key order, spacing, escapes) is the same request."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True).encode()
+
+
+def parse_body(raw: bytes) -> Any:
+    """What a request's raw body says, for its fingerprint: the parsed JSON, or (not JSON: no route with a
+    body model lets one through) the bytes themselves, kept apart from any JSON by their type."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return {"raw_body_sha256": hashlib.sha256(raw).hexdigest(), "not_json": True}
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """Over the method, the path and the *parsed* body (see `canonical_json`), never its raw bytes."""
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical_json(body)).hexdigest()
 
 
 def _stored(session: Session, scope: str, key: str) -> IdempotentResponse | None:
@@ -66,10 +87,12 @@ def run_idempotent(
     key: str | None,
     method: str,
     path: str,
-    body: bytes,
+    body: Any,
     action: Callable[[], tuple[int, Any]],
 ) -> tuple[int, Any, bool]:
     """Run `action` (which returns status and a JSON-able body) at most once per (scope, key).
+
+    `body` is the request as parsed (JSON-able: a dict from a JSON body or a form), not its bytes.
 
     Commits the session. Returns (status, body, replayed).
     """

@@ -1,16 +1,29 @@
 """Pydantic building blocks shared by every domain's `schemas.py`.
 
-Input models forbid unknown fields; text fields refuse control characters (PostgreSQL cannot store NUL,
-and nobody means to type one); amounts are bounded ints of minor units.
+Input models forbid unknown fields and are strict: a JSON `false` is not 0, `0` is not `false`, "5" is
+not 5 and 5.0 is not an int (lax parsing would turn `{"on_hand": false}` into an empty shelf). Enums and
+times, which JSON can only write as text, say so with `Choice` and `Moment`. Text fields refuse control
+characters (PostgreSQL cannot store NUL, and nobody means to type one); amounts are bounded ints of minor
+units.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from yinli.core.money import Money
 
@@ -72,10 +85,31 @@ def _plausible_time(value: datetime) -> datetime:
 QueryTime = Annotated[AwareDatetime, AfterValidator(_plausible_time)]  # a time in a query: with its zone
 
 
-class Input(BaseModel):
-    """Base for request bodies: unknown fields are an error, not silently dropped."""
+E = TypeVar("E", bound=Enum)
 
-    model_config = ConfigDict(extra="forbid")
+# An enum field of an (otherwise strict) input model, `Choice[Surface]`: its value as text, as JSON
+# writes it (strict mode would want the Python enum member itself).
+Choice = Annotated[E, Strict(False)]
+
+
+def _text_not_number(value: Any) -> Any:
+    # Lax datetimes take numbers as Unix timestamps: `false` or 0 would be 1970. Only text (or, from
+    # Python callers, a datetime) is a time.
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be a date and time written as text, e.g. 2026-11-24T20:00:00+08:00")
+    return value
+
+
+Moment = Annotated[datetime, Strict(False), BeforeValidator(_text_not_number)]  # ISO 8601 text in a body
+AwareMoment = Annotated[AwareDatetime, Strict(False), BeforeValidator(_text_not_number)]  # with its zone
+
+
+class Input(BaseModel):
+    """Base for request bodies: unknown fields are an error, not silently dropped; types are strict
+    (see the module's docstring) — every request model inherits this, tests/api/test_strict_input.py
+    walks them all."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Output(BaseModel):

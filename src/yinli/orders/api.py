@@ -18,6 +18,7 @@ from yinli.api.deps import (
     SettingsDep,
     cursor_value,
     id_path,
+    id_query,
     page,
 )
 from yinli.catalog import service as catalog
@@ -108,7 +109,7 @@ def list_orders(
     limit: Limit = 20,
     cursor: Cursor = None,
     status: OrderStatus | None = Query(None),
-    store_id: int | None = Query(None, ge=1, le=2**53),
+    store_id: int | None = id_query(),
 ) -> OrdersPage:
     rows = orders.list_orders(
         db, actor, orders.OrderFilter(status, store_id), before_id=cursor_value(cursor), limit=limit + 1
@@ -320,7 +321,7 @@ def list_complaints(
     actor: ActorDep,
     limit: Limit = 20,
     cursor: Cursor = None,
-    store_id: int | None = Query(None, ge=1, le=2**53),
+    store_id: int | None = id_query(),
 ) -> ComplaintsPage:
     rows = feedback.list_complaints(db, actor, store_id=store_id, before_id=cursor_value(cursor), limit=limit + 1)
     rows, next_cursor = page(rows, limit)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output, Paragraphs
+from yinli.core.schemas import Choice, IdInt, Input, Line, MoneyOut, Output, Paragraphs
 from yinli.orders.models import AfterSaleKind, ComplaintCategory
 
 Carrier = Line(40)
@@ -73,7 +73,7 @@ class AfterSaleLineIn(Input):
 
 
 class AfterSaleIn(Input):
-    kind: AfterSaleKind
+    kind: Choice[AfterSaleKind]
     reason: Line(500)  # type: ignore[valid-type]
     lines: list[AfterSaleLineIn] | None = Field(None, max_length=50, description="Leave out for the whole order.")
 
@@ -129,7 +129,7 @@ class ReviewsPage(Output):
 class ComplaintIn(Input):
     store_id: IdInt
     order_id: IdInt | None = None
-    category: ComplaintCategory
+    category: Choice[ComplaintCategory]
     text: Paragraphs(2000)  # type: ignore[valid-type]
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, ReadDB
+from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, ReadDB, id_query
 from yinli.catalog import service as catalog
 from yinli.catalog.api import card_out
 from yinli.catalog.cards import build_cards
@@ -42,7 +42,7 @@ def engine_of(request: Request) -> SearchEngine:
 
 
 def _id() -> Any:
-    return Query(None, ge=1, le=2**53)
+    return id_query()
 
 
 def _price() -> Any:
@@ -77,7 +77,7 @@ def search(
     clock: ClockDep,
     actor: ActorDep,
     q: str = Query("", max_length=256, pattern=NO_CONTROL_CHARACTERS, description="Words; empty: browse."),
-    category_id: int | None = Query(None, ge=1, le=2**53, description="At any level of the tree."),
+    category_id: int | None = id_query(description="At any level of the tree."),
     store_id: int | None = _id(),
     brand_id: int | None = _id(),
     min_price: int | None = _price(),

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep
+from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep, id_path, id_query
 from yinli.catalog.api import cards_for
 from yinli.catalog.models import Product
 from yinli.content.models import LiveRoom, LiveSession, ShortVideo, VideoProduct
@@ -55,7 +55,7 @@ def engine_of(request: Request) -> TrafficEngine:
 
 
 def _id() -> Any:
-    return Path(ge=1, le=2**53)
+    return id_path()
 
 
 # --- the feed ----------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def feed(
     limit: int = Query(10, ge=1, le=MAX_LIMIT, description="Items per page."),
     page: int | None = Query(None, ge=1, le=20, description="Page number (or use `cursor`)."),
     cursor: Cursor = None,
-    shopper_id: int | None = Query(None, ge=1, le=2**53, description="Operators only: whose feed."),
+    shopper_id: int | None = id_query(description="Operators only: whose feed."),
     explain_items: bool = Query(False, alias="explain", description="Add score components and plan per item."),
 ) -> FeedOut:
     engine = engine_of(request)

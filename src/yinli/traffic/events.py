@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     Strict,
     StringConstraints,
@@ -41,6 +38,7 @@ from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
 from yinli.core.errors import FieldError, InvalidInput
 from yinli.core.outbox import OutboxCursor, get_cursor, read_after, save_cursor
+from yinli.core.schemas import AwareMoment, Input
 from yinli.orders.models import AfterSale, OrderLine
 from yinli.traffic.models import EventKind, TrafficEvent
 
@@ -89,17 +87,16 @@ RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,40}$")]
 
 
-class FeedbackEvent(BaseModel):
-    """One client event about an item the feed showed (validated one by one; see `do_record_feedback`)."""
-
-    model_config = ConfigDict(extra="forbid")
+class FeedbackEvent(Input):
+    """One client event about an item the feed showed (validated one by one; see `do_record_feedback`).
+    Strict like every input model (`false` is no item id)."""
 
     event_id: EventId = Field(description="Client-made unique id: a retried batch is not counted twice.")
     kind: Literal["click", "watch", "add_to_cart"]
     request_id: RequestId = Field(description="The feed page's `request_id`.")
     item_type: Literal["product", "video", "live"]
     item_id: Annotated[int, Strict(), Field(ge=1, le=2**53)]
-    occurred_at: AwareDatetime
+    occurred_at: AwareMoment
     watch_seconds: Annotated[int, Strict(), Field(ge=1, le=6 * 3600)] | None = Field(
         None, description="Required for `watch`: seconds watched."
     )

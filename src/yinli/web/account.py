@@ -24,17 +24,10 @@ from yinli.api.deps import (
 )
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, TooManyRequests
+from yinli.core.parsing import number_or_text
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-    return number if number is None or 1 <= number <= 2**53 else None
 
 
 # --- account -------------------------------------------------------------------------------------------------
@@ -67,7 +60,7 @@ def update_account(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
     data: dict[str, Any] = {"display_name": form.text("display_name")}
     birth_year = form.text("birth_year")
     if actor.role is Role.SHOPPER:
-        data["birth_year"] = _int(birth_year) if birth_year.isdigit() else (birth_year or None)
+        data["birth_year"] = number_or_text(birth_year)
     try:
         body = ProfileIn.model_validate(data)
         fields = body.model_dump(exclude_unset=True)
@@ -183,7 +176,7 @@ def signup(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Settin
     }
     birth_year = form.text("birth_year")
     if birth_year:
-        data["birth_year"] = int(birth_year) if birth_year.isdigit() else birth_year
+        data["birth_year"] = number_or_text(birth_year)
     try:
         body = SignUpIn.model_validate(data)
         accounts.do_sign_up(

@@ -33,8 +33,9 @@ from pydantic import BaseModel, ValidationError
 from yinli.api.deps import SESSION_COOKIE, cookie_secure, get_actor, own_origin
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
-from yinli.core.ids import MAX_ID
 from yinli.core.money import Money
+from yinli.core.parsing import INT64_MAX, is_id, split_decimal
+from yinli.core.parsing import parse_int as parse_number
 from yinli.web import i18n
 
 CSRF_COOKIE = "yinli_csrf"
@@ -319,28 +320,41 @@ def parse_yuan(web: Web, errors: FormErrors, name: str, value: str, *, required:
         if required:
             errors[name] = web.t("必填")
         return None
-    try:
-        fen = Money.parse(value).amount
-    except ValueError:
-        errors[name] = web.t("请输入金额，例如 39.90")
-        return None
-    if fen < 0:
+    if value.startswith("-") and split_decimal(value[1:], places=2) is not None:
         errors[name] = web.t("金额不能为负")
         return None
-    return fen
+    if split_decimal(value, places=2) is None:  # ASCII digits only: Decimal() would take '١٢' or '1e3'
+        errors[name] = web.t("请输入金额，例如 39.90")
+        return None
+    return Money.parse(value).amount
 
 
-def parse_int(web: Web, errors: FormErrors, name: str, value: str, *, required: bool = True) -> int | None:
+def parse_int(
+    web: Web,
+    errors: FormErrors,
+    name: str,
+    value: str,
+    *,
+    required: bool = True,
+    lo: int = -INT64_MAX,
+    hi: int = INT64_MAX,
+) -> int | None:
+    """A whole number typed into a form (ASCII digits, `lo..hi`), or a field error. The schema the value
+    then goes to has its own, usually narrower, bounds and messages; these keep the rest from a 500."""
     value = value.strip()
     if not value:
         if required:
             errors[name] = web.t("必填")
         return None
     try:
-        return int(value)
+        number = parse_number(value)
     except ValueError:
         errors[name] = web.t("请输入整数")
         return None
+    if not lo <= number <= hi:
+        errors[name] = web.t("请输入 {lo} 到 {hi} 之间的整数", lo=lo, hi=hi)
+        return None
+    return number
 
 
 def parse_percent(web: Web, errors: FormErrors, name: str, value: str) -> int | None:
@@ -349,11 +363,11 @@ def parse_percent(web: Web, errors: FormErrors, name: str, value: str) -> int | 
     if not value:
         errors[name] = web.t("必填")
         return None
-    whole, _, part = value.partition(".")
-    if not whole.isdigit() or (part and (not part.isdigit() or len(part) > 2)):
+    parts = split_decimal(value, places=2)
+    if parts is None:
         errors[name] = web.t("请输入百分比，例如 12.5")
         return None
-    return int(whole) * 100 + int((part + "00")[:2])
+    return parts[0] * 100 + parts[1]
 
 
 def parse_when(web: Web, errors: FormErrors, name: str, value: str) -> datetime | None:
@@ -421,19 +435,23 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
     )
 
 
-def _fits_an_id(digits: str) -> bool:
-    return len(digits) <= 16 and int(digits) <= MAX_ID
+def _int_path_params(route: APIRoute) -> tuple[str, ...]:
+    return tuple(p.alias for p in route.dependant.path_params if p.field_info.annotation is int)
 
 
 class WebRoute(APIRoute):
-    """Routes that answer HTML: a DomainError a handler lets escape becomes an HTML page, not JSON."""
+    """Routes that answer HTML: a DomainError a handler lets escape becomes an HTML page, not JSON.
+
+    Every int in a page's path is an id: it must be 1..2**53 written in ASCII digits (`parsing.is_id`),
+    else the page does not exist (404) — checked here for every route, so no handler can forget, before
+    FastAPI's lax int parsing (' 5', '+5', '1_000') or the database (past a BIGINT) sees it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        ids = _int_path_params(self)
 
         async def handle(request: Request) -> Response:
-            if any(not _fits_an_id(v) for v in request.path_params.values() if isinstance(v, str) and v.isdigit()):
-                # no page has an id past what the database holds (it would fail the query, not find nothing)
+            if any(not is_id(request.path_params.get(name, "")) for name in ids):
                 return _error_page(request, 404, "not_found", "no such page")
             try:
                 return await handler(request)

@@ -10,7 +10,6 @@ outbox events, read the same way the API's SSE stream reads them.
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +30,7 @@ from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.idempotency import run_idempotent
 from yinli.core.outbox import OutboxEvent
+from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import Surface
@@ -42,13 +42,6 @@ router = APIRouter(prefix="/live", route_class=WebRoute, include_in_schema=False
 BUYERS = (Role.SHOPPER, Role.CREATOR)
 RECENT = 8
 ADDRESS_FIELDS = ("name", "phone", "region", "line")
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def sessions_selling(db, product_id: int, limit: int = 20) -> list[Any]:  # type: ignore[no-untyped-def]
@@ -152,10 +145,10 @@ def buy_panel(
 
 
 def sheet_line(form: Any, surface: Surface, source_id: int) -> checkout.LineRequest:
-    sku_id = _int(form.get("sku_id"))
+    sku_id = parse_id(form.get("sku_id"))
     if sku_id is None:
         raise InvalidInput("pick a SKU", field="sku_id")
-    return checkout.LineRequest(sku_id, _int(form.get("quantity")) or 1, surface, source_id)
+    return checkout.LineRequest(sku_id, parse_id(form.get("quantity")) or 1, surface, source_id)
 
 
 def open_sheet(web: Web, db, settings, base: str, line: checkout.LineRequest) -> Response:  # type: ignore[no-untyped-def]
@@ -179,9 +172,7 @@ def place_and_pay(
     actor = require_roles(web, *BUYERS)
     try:
         address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
-        fingerprint = json.dumps(
-            {"address": address, "line": [line.sku_id, line.quantity, line.source_id]}, sort_keys=True
-        ).encode()
+        fingerprint = {"address": address, "line": [line.sku_id, line.quantity, line.source_id]}
 
         def action() -> tuple[int, object]:
             payment, _ = checkout.do_checkout(db, clock, settings, actor, lines=[line], address=address)

@@ -22,6 +22,7 @@ from yinli.catalog.models import ProductStatus
 from yinli.catalog.schemas import ProductIn, ProductUpdateIn, SkuIn, SkuUpdateIn
 from yinli.core.auth import Actor, Role, require_store_manager
 from yinli.core.errors import DomainError, InvalidInput
+from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.schemas import StoreApplyIn, StoreUpdateIn
@@ -57,13 +58,6 @@ def _store_id(web: Web) -> int:
     if actor.store_id is None:
         raise InvalidInput("apply for a store first", code="no_store")
     return actor.store_id
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _gmv_charts(web: Web, db, clock, store_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -135,7 +129,7 @@ def apply(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Setting
                 "name": form.text("name"),
                 "description": form.get("description", ""),
                 "contact_email": form.optional("contact_email"),
-                "main_category_id": _int(form.get("main_category_id")),
+                "main_category_id": parse_id(form.get("main_category_id")),
             }
         )
         merchants.do_apply_for_store(db, clock, settings, actor, **body.model_dump())
@@ -246,7 +240,7 @@ def products(request: Request, web: WebDep, db: ReadDB) -> Response:
 def category_options(request: Request, web: WebDep, db: ReadDB) -> Response:
     """The next level of the category picker (HTMX)."""
     _merchant(web)
-    parent_id = _int(
+    parent_id = parse_id(
         request.query_params.get("level1")
         if request.query_params.get("level") == "2"
         else request.query_params.get("level2")
@@ -306,13 +300,13 @@ def create_product(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
     price = parse_yuan(web, errors, "price", form.get("price", ""))
     list_price = parse_yuan(web, errors, "list_price", form.get("list_price", ""), required=False)
     stock = parse_int(web, errors, "stock", form.get("stock", "0") or "0")
-    leaf = _int(form.get("category_id"))
+    leaf = parse_id(form.get("category_id"))
     if form.get("step") == "category":  # the picker without JavaScript: show the next level, keep the rest
         return web.render(
             "merchant/product_new.html",
             form=dict(form),
             errors=FormErrors(),
-            picker=_picker(db, leaf, _int(form.get("level1")), _int(form.get("level2"))),
+            picker=_picker(db, leaf, parse_id(form.get("level1")), parse_id(form.get("level2"))),
             section="products",
         )
     if not errors:
@@ -366,7 +360,7 @@ def create_product(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
         status_code=422,
         form=dict(form),
         errors=errors,
-        picker=_picker(db, leaf, _int(form.get("level1")), _int(form.get("level2"))),
+        picker=_picker(db, leaf, parse_id(form.get("level1")), parse_id(form.get("level2"))),
         section="products",
     )
 

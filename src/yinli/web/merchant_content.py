@@ -23,6 +23,7 @@ from yinli.content import affiliate, creators, live, videos
 from yinli.content.schemas import PlanIn, ProductIdsIn, RoomIn, SessionIn, VideoIn
 from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput, NotFound
+from yinli.core.parsing import parse_id
 from yinli.web.core import (
     FormDep,
     FormErrors,
@@ -41,7 +42,7 @@ router = APIRouter(prefix="/merchant", route_class=WebRoute, include_in_schema=F
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [n for v in values if (n := parse_id(v)) is not None]
 
 
 def _products(web: Web, db: Session, store_id: int, *, listed: bool = True) -> list[Any]:
@@ -204,7 +205,7 @@ def start(session_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) 
 
 @router.post("/live/{session_id}/present", response_class=HTMLResponse)
 def present(session_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
-    product_id = int(form.text("product_id")) if form.text("product_id").isdigit() else 0
+    product_id = parse_id(form.text("product_id")) or 0
     return _session_action(
         web, db, clock, session_id, "presented", lambda: live.do_present(db, clock, web.actor, session_id, product_id)
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput
+from yinli.core.parsing import number_or_text, parse_id
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -21,14 +22,6 @@ from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_err
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 BUYERS = (Role.SHOPPER, Role.CREATOR)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-    return number if number is None or 1 <= number <= 2**53 else None
 
 
 def _store_names(db, store_ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
@@ -118,9 +111,9 @@ def confirm_delivery(order_id: int, form: FormDep, web: WebDep, db: DB, clock: C
 @router.post("/order-lines/{line_id}/review", response_class=HTMLResponse)
 def review_line(line_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
     require_signed_in(web)
-    order_id = _int(form.get("order_id")) or 0
+    order_id = parse_id(form.get("order_id")) or 0
     try:
-        body = ReviewIn.model_validate({"rating": _int(form.get("rating")) or 0, "text": form.get("text", "")})
+        body = ReviewIn.model_validate({"rating": number_or_text(form.get("rating")), "text": form.get("text", "")})
         feedback.do_review(db, clock, web.actor, line_id, body.rating, body.text)
         db.commit()
     except (DomainError, ValidationError) as exc:
@@ -166,7 +159,7 @@ def request_after_sale(
     order = orders.get_order(db, web.actor, order_id)
     chosen = []
     for line in orders.lines_of(db, [order.id])[order.id]:
-        quantity = _int(form.get(f"qty-{line.id}"))
+        quantity = parse_id(form.get(f"qty-{line.id}"))
         if quantity:
             chosen.append((line.id, quantity))
     rename = {f"lines.{i}.quantity": f"qty-{line_id}" for i, (line_id, _) in enumerate(chosen)}

@@ -8,7 +8,6 @@ to the same URL; on a DomainError the form is shown again with the problem next 
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +26,7 @@ from yinli.content import videos
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.idempotency import run_idempotent
+from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
@@ -53,14 +53,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 BUYERS = (Role.SHOPPER, Role.CREATOR)
 SOURCED = (Surface.LIVE, Surface.SHORT_VIDEO, Surface.SEARCH)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-    return number if number is None or 1 <= number <= 2**53 else None
 
 
 def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surface:
@@ -116,9 +108,9 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
     max_price = parse_yuan(web, errors, "max_price", params.get("max_price", ""), required=False)
     sort = params.get("sort", "relevance")
     sort = sort if sort in shelf.SORTS else "relevance"
-    category_id = _int(params.get("category_id"))
+    category_id = parse_id(params.get("category_id"))
     flags = tuple(f for f in shelf.FLAGS if params.get(f) == "on")
-    page, store_id = _int(params.get("page")) or 1, _int(params.get("store_id"))
+    page, store_id = parse_id(params.get("page")) or 1, parse_id(params.get("store_id"))
     query = shelf.SearchQuery(text, category_id, min_price, max_price, sort, page, store_id, flags)
     result = None
     search_id = None
@@ -191,7 +183,7 @@ def search_result_click(search_id: int, product_id: int, web: WebDep, wdb: DB, c
 @router.get("/p/{product_id}", response_class=HTMLResponse)
 def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     params = request.query_params
-    view = _product_view(web, db, clock, product_id, _int(params.get("sku_id")))
+    view = _product_view(web, db, clock, product_id, parse_id(params.get("sku_id")))
     product = view["product"]
     store = merchants.get_store(db, web.actor, product.store_id)
     node = categories.get_category(db, product.category_id)
@@ -205,7 +197,7 @@ def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clo
         live_now=live.sessions_selling(db, product.id),
         surface=_surface(params.get("from")).value,
         source_id=_source_id(_surface(params.get("from")), params.get("source_id")),
-        quantity=_int(params.get("quantity")) or 1,
+        quantity=parse_id(params.get("quantity")) or 1,
         errors=FormErrors(),
     )
 
@@ -213,7 +205,7 @@ def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clo
 @router.get("/p/{product_id}/price", response_class=HTMLResponse)
 def product_price(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     """The price panel for the chosen SKU (HTMX swaps it in when the shopper picks another SKU)."""
-    view = _product_view(web, db, clock, product_id, _int(request.query_params.get("sku_id")))
+    view = _product_view(web, db, clock, product_id, parse_id(request.query_params.get("sku_id")))
     return web.render("shop/_price.html", **view)
 
 
@@ -225,7 +217,7 @@ def store_page(
     sort = request.query_params.get("sort", "sales")
     sort = sort if sort in shelf.SORTS else "sales"
     result = shelf.browse(
-        db, clock, shelf.SearchQuery(store_id=store.id, sort=sort, page=_int(request.query_params.get("page")) or 1)
+        db, clock, shelf.SearchQuery(store_id=store.id, sort=sort, page=parse_id(request.query_params.get("page")) or 1)
     )
     policy = merchants.get_policy(db, settings)
     return web.render(
@@ -257,12 +249,12 @@ def cart(web: WebDep, db: ReadDB) -> Response:
 @router.post("/cart/add", response_class=HTMLResponse)
 def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
     require_roles(web, *BUYERS)
-    product_id = _int(form.get("product_id"))
+    product_id = parse_id(form.get("product_id"))
     try:
         body = CartItemIn.model_validate(
             {
-                "sku_id": _int(form.get("sku_id")) or 0,
-                "quantity": _int(form.get("quantity")) or 0,
+                "sku_id": parse_id(form.get("sku_id")) or 0,
+                "quantity": parse_id(form.get("quantity")) or 0,
                 "surface": _surface(form.get("surface")).value,
                 "source_id": _source_id(_surface(form.get("surface")), form.get("source_id")),
             }
@@ -279,7 +271,7 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
             return web.render("shop/_toast.html", errors=errors, status_code=200)
         if product_id is None:
             raise InvalidInput("pick a SKU", field="sku_id")
-        view = _product_view(web, db, clock, product_id, _int(form.get("sku_id")))
+        view = _product_view(web, db, clock, product_id, parse_id(form.get("sku_id")))
         store = merchants.get_store(db, web.actor, view["product"].store_id)
         node = categories.get_category(db, view["product"].category_id)
         return web.render(
@@ -293,7 +285,7 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
             live_now=[],
             surface=_surface(form.get("surface")).value,
             source_id=_source_id(_surface(form.get("surface")), form.get("source_id")),
-            quantity=_int(form.get("quantity")) or 1,
+            quantity=parse_id(form.get("quantity")) or 1,
             errors=errors,
         )
     if web.is_htmx:
@@ -324,7 +316,7 @@ def cart_quantity(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
     require_roles(web, *BUYERS)
     errors = FormErrors()
     try:
-        checkout.do_set_cart_quantity(db, web.actor, item_id, _int(form.get("quantity")) or 0)
+        checkout.do_set_cart_quantity(db, web.actor, item_id, parse_id(form.get("quantity")) or 0)
         db.commit()
     except DomainError as exc:
         db.rollback()
@@ -352,10 +344,10 @@ def cart_remove(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
 
 
 def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
-    sku_id = _int(form_or_params.get("sku_id"))
+    sku_id = parse_id(form_or_params.get("sku_id"))
     if sku_id is None:
         return None
-    quantity = _int(form_or_params.get("quantity")) or 1
+    quantity = parse_id(form_or_params.get("quantity")) or 1
     surface = _surface(form_or_params.get("surface"))
     return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
 
@@ -373,7 +365,7 @@ def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_
 def _source_id(surface: Surface, value: str | None) -> int | None:
     """Live rooms, videos and searches name what sold it (the content service checks live and video
     claims at checkout; a search id only credits the search log)."""
-    return _int(value) if surface in SOURCED else None
+    return parse_id(value) if surface in SOURCED else None
 
 
 def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -443,10 +435,11 @@ def place_order(
     try:
         address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
         note = form.text("note")[:200]
-        fingerprint = json.dumps(
-            {"address": address, "note": note, "line": [line.sku_id, line.quantity, line.source_id] if line else None},
-            sort_keys=True,
-        ).encode()
+        fingerprint = {
+            "address": address,
+            "note": note,
+            "line": [line.sku_id, line.quantity, line.source_id] if line else None,
+        }
 
         def action() -> tuple[int, object]:
             payment, _ = checkout.do_checkout(

@@ -23,6 +23,7 @@ from yinli.checkout.pricing import unit_price
 from yinli.content import creators, videos
 from yinli.content.schemas import ViewIn
 from yinli.core.errors import DomainError
+from yinli.core.parsing import number_or_text
 from yinli.inventory import service as inventory
 from yinli.merchants.models import Store
 from yinli.orders.models import Surface
@@ -77,7 +78,7 @@ def record_view(video_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockD
     liked, shared = form.get("liked") == "on", form.get("shared") == "on"
     try:
         body = ViewIn.model_validate(
-            {"watched_seconds": form.text("watched_seconds") or "0", "liked": liked, "shared": shared}
+            {"watched_seconds": number_or_text(form.text("watched_seconds") or "0"), "liked": liked, "shared": shared}
         )
         videos.do_record_view(
             db, clock, web.actor, video_id, watched_seconds=body.watched_seconds, liked=body.liked, shared=body.shared

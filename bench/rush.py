@@ -149,6 +149,13 @@ class Servers:
             cmd = [str(checkout / ".venv" / "bin" / "yinli"), "serve", "--host", "127.0.0.1", "--port", str(port)]
             with open(log, "wb") as out:
                 self.procs.append(subprocess.Popen(cmd, env=child, stdout=out, stderr=subprocess.STDOUT, cwd=tmp))
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + 240  # a loaded 2-core machine starts 4 slowly
         for port, proc in zip(self.ports, self.procs, strict=True):
             while True:
@@ -366,7 +373,9 @@ def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Path) ->
             run_dir = tmp / f"{label}-{procs}"
             run_dir.mkdir()
             say(f"{label}: starting {procs} × yinli serve ({args.checkout})")
-            servers = Servers(args.checkout, url, procs, run_dir, {})
+            # several processes share one PostgreSQL's max_connections: each gets a smaller in-flight limit
+            env = {} if procs == 1 else {"YINLI_MAX_IN_FLIGHT": str(args.multi_in_flight)}
+            servers = Servers(args.checkout, url, procs, run_dir, env)
             res: dict[str, Any] = {"cart": {}, "health_peer": {}}
             try:
                 for n in args.bursts:
@@ -418,6 +427,9 @@ def main() -> int:
     parser.add_argument("--procs", default="1,4", help="comma-separated process counts (default 1,4)")
     parser.add_argument("--buyers", type=int, default=None, help="flash-sale buyers (default 200)")
     parser.add_argument("--units", type=int, default=50, help="flash-sale units (default 50)")
+    parser.add_argument(
+        "--multi-in-flight", type=int, default=8, help="YINLI_MAX_IN_FLIGHT per process when several (default 8)"
+    )
     parser.add_argument("--client-timeout", type=float, default=40.0, help="per request, seconds (default 40)")
     args = parser.parse_args()
     args.bursts = [int(x) for x in (args.bursts or ("200" if args.quick else "200,500")).split(",")]

@@ -242,6 +242,7 @@ def pay(
         raise PaymentConfirming(
             f"payment {payment_id} went through and is being confirmed; it will show as paid shortly. Do not pay again"
         )
+    payment = applied
     if payment.status == PaymentStatus.FAILED:
         raise PaymentFailed(f"the payment was declined: {payment.failure_reason}", code="payment_declined")
     return payment

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 
 import anyio
+from anyio.lowlevel import RunVar
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,15 +59,20 @@ class Admission:
         self.retries = retries
         self.in_flight = 0
         self.waiting = 0
-        self._slots: anyio.Semaphore | None = None  # made on the serving event loop
+        # One set of slots per event loop (as anyio keeps its thread limiter): `yinli serve` has one loop;
+        # tests that drive the app from many threads with a TestClient each have one per thread.
+        self._slots: RunVar[anyio.Semaphore] = RunVar(f"yinli_admission_{id(self)}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = anyio.Semaphore(self.max_in_flight)
-        if not await self._admit(self._slots):
+        try:
+            slots = self._slots.get()
+        except LookupError:
+            slots = anyio.Semaphore(self.max_in_flight)
+            self._slots.set(slots)
+        if not await self._admit(slots):
             await self.refuse(Request(scope))(scope, receive, send)
             return
         self.in_flight += 1
@@ -74,7 +80,7 @@ class Admission:
             await self._run(scope, receive, send)
         finally:
             self.in_flight -= 1
-            self._slots.release()
+            slots.release()
 
     async def _admit(self, slots: anyio.Semaphore) -> bool:
         try:

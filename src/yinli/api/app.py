@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
 import yinli
 from yinli import jobs
 from yinli.accounts.api import router as accounts_router
 from yinli.api import problems
+from yinli.api.admission import Admission
 from yinli.api.middleware import YinliApp
 from yinli.catalog.api import router as catalog_router
 from yinli.checkout.api import router as checkout_router
 from yinli.content.api import router as content_router
 from yinli.core.clock import Clock, SystemClock
-from yinli.core.db import Database
+from yinli.core.db import Database, PoolSize
 from yinli.core.settings import Settings, get_settings
 from yinli.inventory.api import router as inventory_router
 from yinli.jobs import JobRunner
@@ -45,22 +47,31 @@ def create_app(
     """
     settings = settings or get_settings()
     owns_db = db is None
-    database = db or Database(settings.resolved_database_url, echo=settings.sql_echo)
+    serving_pool = PoolSize(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds)
+    database = db or Database(settings.resolved_database_url, echo=settings.sql_echo, pool=serving_pool)
 
     the_clock = clock or SystemClock()
     the_gateway = gateway or SimulatedGateway()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        runner = None
+        # One worker thread per admitted request (and a margin): admitted requests never queue for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        runner = jobs_db = None
         if settings.jobs_interval_seconds > 0:
+            # The jobs' own small pool: a burst of requests cannot take every connection from them.
+            if owns_db:  # tests hand in their own database: the jobs use it
+                jobs_db = Database(settings.resolved_database_url, pool=PoolSize(settings.jobs_db_pool_size, 0, 30.0))
+            jobs_database = jobs_db or database
             runner = JobRunner(
-                settings.jobs_interval_seconds, lambda: jobs.run_once(database, the_clock, settings, the_gateway)
+                settings.jobs_interval_seconds, lambda: jobs.run_once(jobs_database, the_clock, settings, the_gateway)
             )
             runner.start()
         yield
         if runner is not None:
             runner.stop()
+        if jobs_db is not None:
+            jobs_db.dispose()
         if owns_db:
             database.dispose()
 
@@ -95,4 +106,11 @@ def create_app(
 
     app.include_router(api)
     install_web(app)
+    app.add_middleware(
+        Admission,
+        max_in_flight=settings.max_in_flight,
+        queue_wait_seconds=settings.queue_wait_seconds,
+        max_queued=settings.max_queued,
+        refuse=problems.overloaded,
+    )
     return app

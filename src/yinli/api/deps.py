@@ -148,8 +148,10 @@ def get_actor(request: Request) -> Actor | None:
     return actor
 
 
-DB = Annotated[Session, Depends(get_db)]
-ReadDB = Annotated[Session, Depends(get_read_db)]
+# scope="function": the session (and its pooled connection) is closed as soon as the endpoint and its
+# serialisation are done, before the response is sent, not after a slow client has read it.
+DB = Annotated[Session, Depends(get_db, scope="function")]
+ReadDB = Annotated[Session, Depends(get_read_db, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GatewayDep = Annotated[PaymentGateway, Depends(get_gateway)]

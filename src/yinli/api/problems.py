@@ -8,15 +8,20 @@ fault (a body field like "skus.0.price_fen", a query or path parameter, or a hea
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from yinli.api.admission import TRANSIENT_FLAG
+from yinli.core.db import is_transient_db_error
 from yinli.core.errors import DomainError, TooManyRequests
 
 log = logging.getLogger("yinli.api")
@@ -59,7 +64,11 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _documented("Conflicts with the current state"),
     413: _documented("The request body is larger than the server accepts"),
     422: _documented("Invalid input; `errors` names each field at fault"),
+    503: _documented("Busy (`overloaded`) or the database is briefly unavailable: retry after `Retry-After` seconds"),
 }
+
+# An HTML renderer for 503s on web pages, installed by `yinli.web.install` (the API knows no templates).
+HtmlPage = Callable[[Request, int, str, str, dict[str, str]], Response]
 
 
 def problem(
@@ -102,14 +111,41 @@ _STATUS_TITLES = {
 }
 
 
+def unavailable(request: Request, code: str, detail: str) -> Response:
+    """503 with Retry-After: problem+json for the API and HTMX, an HTML page for the web."""
+    retry = str(request.app.state.settings.retry_after_seconds)
+    headers = {"Retry-After": retry}
+    page: HtmlPage | None = getattr(request.app.state, "html_error_page", None)
+    api = request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
+    if page is not None and not api and request.headers.get("hx-request") != "true":
+        return page(request, 503, code, detail, headers)
+    title = "Overloaded" if code == "overloaded" else "Service unavailable"
+    return problem(503, code, title, f"{detail}; retry in {retry} s", headers=headers)
+
+
+def overloaded(request: Request) -> Response:
+    return unavailable(request, "overloaded", "the server is handling as many requests as it can")
+
+
 def install(app: FastAPI) -> None:
     _document(app)
 
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Admission runs a request that is safe to repeat once more when it sees this flag (admission.py).
+        request.scope[TRANSIENT_FLAG] = True
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return unavailable(request, "database_unavailable", "the database is briefly unavailable")
+
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sqlite3.OperationalError):
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after)}
+        if exc.status == 503:
+            headers = {"Retry-After": str(request.app.state.settings.retry_after_seconds)}
         return problem(
             exc.status,
             exc.code,
@@ -158,7 +194,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    async def _bug(request: Request, exc: Exception) -> Response:
+        if is_transient_db_error(exc):  # e.g. a DBAPIError whose connection was invalidated
+            return await _database(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal_error", "Internal error", "something went wrong on our side")
 

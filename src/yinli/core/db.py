@@ -10,11 +10,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, Index, Integer, MetaData, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -59,16 +61,59 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def is_transient_db_error(exc: BaseException) -> bool:
+    """Database errors that say "not now", not "wrong": a lost connection, a pool timeout, SQLite's
+    "database is locked", a PostgreSQL serialization failure or deadlock (OperationalError in psycopg
+    and sqlite3). Running the whole transaction again may well succeed."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | sqlite3.OperationalError
+    )
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+# One write lock per SQLite file for the whole process: the request engine and the background jobs' own
+# engine (separate pools) still queue for the same single writer instead of in SQLite's busy handler.
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _sqlite_writer(database: str | None) -> threading.Lock:
+    if not database or database == ":memory:":
+        return threading.Lock()
+    key = str(Path(database).resolve())
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(key, threading.Lock())
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections an engine may hold: `size` kept open, `overflow` more when busy, and how long a
+    checkout waits for one (then `sqlalchemy.exc.TimeoutError`, which the API answers with a 503)."""
+
+    size: int = 10
+    overflow: int = 20
+    timeout: float = 30.0
+
+
+def make_engine(url: str, echo: bool = False, pool: PoolSize | None = None) -> Engine:
+    pool = pool or PoolSize()
+    pool_args: dict[str, Any] = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        file_backed = bool(database and database != ":memory:")
+        if file_backed:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **(pool_args if file_backed else {}),  # in-memory databases use one connection per thread
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -85,7 +130,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # back-off, which under many threads is very unfair (bench/checkout.py saw 20 s waits while the
         # median was 30 ms). Writers of this process therefore queue on a lock first, and only wait on
         # SQLite itself for writers in other processes.
-        writer = threading.Lock()
+        writer = _sqlite_writer(database)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
@@ -113,15 +158,16 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         event.listen(engine, "rollback", _release)
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool_args)
 
 
 class Database:
-    """An engine plus its session factory; one per process (the app keeps it in `app.state`)."""
+    """An engine plus its session factory; one per process (the app keeps it in `app.state`; `yinli
+    serve`'s background jobs have a second one with a small pool of their own)."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, pool: PoolSize | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pool=pool)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(yinli_readonly=True), expire_on_commit=False)
 

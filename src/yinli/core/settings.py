@@ -87,6 +87,40 @@ class Settings(BaseSettings):
         5000, ge=100, description="`yinli train ranker` refuses to train (heuristic stays) below this many."
     )
     sql_echo: bool = Field(False, description="Log every SQL statement.")
+    # Serving under load (api/admission.py, core/db.py): these are sized together. Every request admitted
+    # gets a worker thread at once (threads = max_in_flight + a margin) and, at its busiest, a database
+    # connection (pool_size + max_overflow >= max_in_flight + a margin), so nothing admitted waits on
+    # the other; what is not admitted waits briefly and then gets a 503 with Retry-After.
+    max_in_flight: int = Field(
+        32, ge=1, le=1000, description="Requests handled at once per process; more wait for a slot, then get 503."
+    )
+    queue_wait_seconds: float = Field(
+        2.0, ge=0, le=60, description="How long a request over the in-flight limit waits for a slot before 503."
+    )
+    max_queued: int = Field(
+        512, ge=0, description="Requests allowed to wait for a slot at once; beyond this, 503 at once."
+    )
+    retry_after_seconds: int = Field(
+        1, ge=1, le=600, description="The Retry-After a 503 (saturated, database) carries."
+    )
+    db_pool_size: int = Field(10, ge=1, le=1000, description="Database connections kept open for requests.")
+    db_pool_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="How long a request waits for a database connection before 503."
+    )
+    jobs_db_pool_size: int = Field(
+        2, ge=1, le=20, description="Background jobs' own connections (a separate pool requests cannot starve)."
+    )
+
+    @property
+    def threads(self) -> int:
+        """Worker threads for sync endpoints and dependencies: one per admitted request, plus a margin
+        for what is not admitted (static files, health, event streams' polls)."""
+        return self.max_in_flight + 8
+
+    @property
+    def db_max_overflow(self) -> int:
+        """Connections opened beyond the pool when busy: enough for every worker thread to hold one."""
+        return max(0, self.threads - self.db_pool_size)
 
     @property
     def resolved_database_url(self) -> str:

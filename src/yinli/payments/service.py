@@ -13,7 +13,9 @@ expired is refunded at once — so there is never a paid order without stock, no
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,7 +27,7 @@ from yinli.content import affiliate
 from yinli.content import hooks as content_hooks
 from yinli.core.auth import Actor, require_actor
 from yinli.core.clock import Clock
-from yinli.core.db import Database
+from yinli.core.db import Database, is_transient_db_error
 from yinli.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from yinli.core.outbox import emit
 from yinli.core.settings import Settings
@@ -35,6 +37,7 @@ from yinli.payments import ledger
 from yinli.payments.gateway import GatewayResult, PaymentGateway
 from yinli.payments.models import Payment, PaymentStatus, Refund
 
+log = logging.getLogger("yinli.payments")
 METHODS = ("card", "balance", "pay_later")
 
 
@@ -42,6 +45,20 @@ class PaymentFailed(DomainError):
     status = 402
     code = "payment_failed"
     title = "Payment failed"
+
+
+class PaymentConfirming(DomainError):
+    """The gateway charged, but recording it failed even on fresh connections (the database is down
+    or saturated). Not a failure: the payment stays in processing and `reconcile_processing` records
+    it from the gateway. The shopper is told so, and not to pay again."""
+
+    status = 503
+    code = "payment_confirming"
+    title = "Payment being confirmed"
+
+
+# Recording a charge is retried this many times on a fresh connection, after these pauses (seconds).
+APPLY_RETRY_PAUSES = (0.05, 0.25, 1.0)
 
 
 def get_payment(session: Session, actor: Actor | None, payment_id: int) -> Payment:
@@ -267,11 +284,37 @@ def pay(
         payment = do_claim_payment(session, clock, gateway, actor, payment_id, method)
         key, amount, currency = payment.gateway_key, payment.amount_fen, payment.currency
     result = gateway.charge(key, amount, currency, method)
-    with database.session() as session:
-        payment = do_apply_charge(session, clock, gateway, payment_id, result)
+    applied = _apply_retrying(database, clock, gateway, payment_id, result)
+    if applied is None:  # charged (or declined) at the gateway, not yet recorded here
+        if result.outcome == "failed":
+            raise PaymentFailed(f"the payment was declined: {result.reason}", code="payment_declined")
+        raise PaymentConfirming(
+            f"payment {payment_id} went through and is being confirmed; it will show as paid shortly. Do not pay again"
+        )
+    payment = applied
     if payment.status == PaymentStatus.FAILED:
         raise PaymentFailed(f"the payment was declined: {payment.failure_reason}", code="payment_declined")
     return payment
+
+
+def _apply_retrying(
+    database: Database, clock: Clock, gateway: PaymentGateway, payment_id: int, result: GatewayResult
+) -> Payment | None:
+    """`do_apply_charge` in its own transaction, again on a fresh connection after a transient database
+    error (it is idempotent: a second run of one that did commit changes nothing). None if every try
+    failed: the payment is still processing and reconciliation will finish it."""
+    for pause in (*APPLY_RETRY_PAUSES, None):
+        try:
+            with database.session() as session:
+                return do_apply_charge(session, clock, gateway, payment_id, result)
+        except Exception as exc:
+            if not is_transient_db_error(exc):
+                raise
+            log.warning("recording the charge of payment %s failed (%s); %s", payment_id, exc,
+                        "retrying" if pause is not None else "left to reconciliation")  # fmt: skip
+            if pause is not None:
+                time.sleep(pause)
+    return None
 
 
 def gateway_callback(database: Database, clock: Clock, gateway: PaymentGateway) -> Callable[[str, GatewayResult], None]:

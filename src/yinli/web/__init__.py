@@ -27,7 +27,9 @@ def install(app: FastAPI) -> None:
         storefront,
         video,
     )
+    from yinli.web.core import html_error_page
 
+    app.state.html_error_page = html_error_page  # 503s on web pages render as HTML (api/problems.py)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(storefront.router)
     app.include_router(shop_orders.router)

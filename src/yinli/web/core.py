@@ -407,7 +407,11 @@ def require_roles(web: Web, *roles: Role) -> Actor:
 # --- error pages ---------------------------------------------------------------------------------------
 
 
-def _error_page(request: Request, status: int, code: str, detail: str) -> Response:
+def _error_page(
+    request: Request, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The HTML error page. It reads nothing from the database: it also answers when the database is
+    unavailable or the server is saturated (503, `api.problems.unavailable`)."""
     lang, _ = _language(request)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -420,7 +424,7 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
             return Response(status_code=204, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=303)
     web = Web(request, None, lang, "")
-    titles = {403: "没有权限", 404: "页面不存在", 409: "操作无法完成", 422: "输入有误"}
+    titles = {403: "没有权限", 404: "页面不存在", 409: "操作无法完成", 422: "输入有误", 503: "服务繁忙"}
     return templates.TemplateResponse(
         request,
         "error.html",
@@ -432,7 +436,12 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
             "message": i18n.problem_message(lang, code, detail),
         },
         status_code=status,
+        headers=headers,
     )
+
+
+def html_error_page(request: Request, status: int, code: str, detail: str, headers: dict[str, str]) -> Response:
+    return _error_page(request, status, code, detail, headers)
 
 
 def _int_path_params(route: APIRoute) -> tuple[str, ...]:

@@ -25,10 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -39,7 +41,7 @@ from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from _common import emit_result, machine, ms_percentiles, probe_postgres, reset_postgres_schema, say
 from yinli.accounts.service import do_issue_token, do_sign_up
@@ -63,6 +65,10 @@ LEAF = "手机数码 > 手机配件 > 手机保护套"
 ADDRESS = {"name": "李雷", "phone": "13800000000", "region": "浙江省 杭州市 西湖区", "line": "文三路 1 号"}
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parent.parent
+# What a buyer may be told about a payment that did go through: paid, or "being confirmed / processing /
+# already paid" (a retry of a pay whose first answer was lost). Anything else on a charged payment is a lie.
+FLASH_RUNS = ("flash", "flash_with_terminations")
+NOT_A_FAILURE = ("200:", "202:", "503:payment_confirming", "409:payment_processing", "409:already_paid")
 
 
 @dataclass
@@ -264,30 +270,53 @@ def burst(bases: list[str], path: str, tokens: list[str], n: int, timeout: float
     return asyncio.run(_burst(bases, path, tokens, n, timeout))
 
 
-async def _flash(bases: list[str], world: World, sku: int, timeout: float) -> tuple[dict[str, Any], dict[int, str]]:
+async def _flash(
+    bases: list[str], world: World, sku: int, timeout: float, retries: int
+) -> tuple[dict[str, Any], dict[int, str]]:
+    """Every buyer checks out then pays. A 503 with Retry-After is tried again after that many seconds (a
+    little jittered, seeded), up to `retries` times per step, with the same Idempotency-Key, as a shopper's
+    app would; `first_saw` is what buyers saw on their first try, `saw` how each buyer ended."""
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
     saw: Counter[str] = Counter()
+    first: Counter[str] = Counter()
     told: dict[int, str] = {}  # payment id -> what the buyer was told about paying
     latencies: list[float] = []
+    tries: list[int] = []
+    rng = random.Random(20261201)
+    jitter = [rng.random() for _ in range(len(world.tokens) * (retries + 1) * 2)]
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         start = asyncio.Event()
 
         async def buyer(i: int) -> None:
             base = bases[i % len(bases)]
             headers = {"Authorization": f"Bearer {world.tokens[i]}", "Idempotency-Key": uuid.uuid4().hex}
+            pay_headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
             body = {"items": [{"sku_id": sku, "quantity": 1}], "address": ADDRESS}
+            attempts = 0
+
+            async def post(url: str, json: dict[str, Any], hdrs: dict[str, str]) -> httpx.Response:
+                nonlocal attempts
+                for n in range(retries + 1):
+                    attempts += 1
+                    r = await client.post(url, json=json, headers=hdrs)
+                    if attempts == 1:
+                        first[f"{r.status_code}:{_code(r) if r.status_code >= 400 else 'ok'}"] += 1
+                    wait = r.headers.get("retry-after")
+                    if r.status_code != 503 or not wait or n == retries:
+                        return r
+                    await asyncio.sleep(float(wait) * (0.5 + jitter[(i * (retries + 1) + n) % len(jitter)]))
+                raise AssertionError("unreachable")
+
             await start.wait()
             t0 = time.perf_counter()
             try:
-                r = await client.post(base + "/api/v1/checkout", json=body, headers=headers)
+                r = await post(base + "/api/v1/checkout", body, headers)
                 if r.status_code != 201:
                     saw[f"checkout:{r.status_code}:{_code(r)}"] += 1
                     return
                 payment_id = r.json()["id"]
                 told[payment_id] = "no answer"
-                r = await client.post(
-                    f"{base}/api/v1/payments/{payment_id}/pay", json={"method": "card"}, headers=headers
-                )
+                r = await post(f"{base}/api/v1/payments/{payment_id}/pay", {"method": "card"}, pay_headers)
                 outcome = r.json().get("status") if r.status_code in (200, 202) else _code(r)
                 told[payment_id] = f"{r.status_code}:{outcome}"
                 saw[f"pay:{r.status_code}:{outcome}"] += 1
@@ -296,6 +325,8 @@ async def _flash(bases: list[str], world: World, sku: int, timeout: float) -> tu
                 saw["timeout"] += 1
             except httpx.HTTPError as e:
                 saw[f"transport:{type(e).__name__}"] += 1
+            finally:
+                tries.append(attempts)
 
         tasks = [asyncio.create_task(buyer(i)) for i in range(len(world.tokens))]
         await asyncio.sleep(0.05)
@@ -304,16 +335,23 @@ async def _flash(bases: list[str], world: World, sku: int, timeout: float) -> tu
         await asyncio.gather(*tasks)
         wall = time.perf_counter() - t0
     answered = sum(v for k, v in saw.items() if k != "timeout" and not k.startswith("transport"))
+    paid = saw.get("pay:200:succeeded", 0)
+    sold_out = sum(v for k, v in saw.items() if "out_of_stock" in k)
     return {
         "buyers": len(world.tokens),
+        "retries_per_step": retries,
         "wall_s": round(wall, 2),
         "answered": answered,
+        "first_saw": dict(first),
         "saw": dict(saw),
-        "paid_answers": sum(v for k, v in saw.items() if k == "pay:200:succeeded"),
-        "sold_out_answers": sum(v for k, v in saw.items() if "out_of_stock" in k),
+        "paid_answers": paid,
+        "sold_out_answers": sold_out,
+        "ended_paid_or_sold_out": paid + sold_out,
+        "requests_per_buyer": {"mean": round(sum(tries) / max(1, len(tries)), 2), "max": max(tries, default=0)},
         "5xx_other_than_503": sum(
             v for k, v in saw.items() if k.split(":")[1:2] and k.split(":")[1].startswith("5") and ":503:" not in k
-        ),
+        )
+        + sum(v for k, v in first.items() if k.startswith("5") and not k.startswith("503")),
         "checkout_pay_latency_ms": ms_percentiles(latencies),
     }, told
 
@@ -339,7 +377,7 @@ def flash_check(db: Database, sku: int, units: int, told: dict[int, str]) -> dic
     charged_told_failed = [
         pid
         for pid, status in statuses.items()
-        if status == PaymentStatus.SUCCEEDED and not told[pid].startswith(("200:", "202:"))
+        if status == PaymentStatus.SUCCEEDED and not told[pid].startswith(NOT_A_FAILURE)
     ]
     sold = int(sold or 0)
     return {
@@ -353,6 +391,41 @@ def flash_check(db: Database, sku: int, units: int, told: dict[int, str]) -> dic
         "ledger_unbalanced_transactions": len(unbalanced),
         "ledger_balances_sum": sum(balances.values()),
     }
+
+
+class Terminator:
+    """While in its block, ends every other client connection to the database every `every` seconds
+    (`pg_terminate_backend`): the servers' pools, their jobs, and this benchmark's own pool alike."""
+
+    def __init__(self, url: str, every: float) -> None:
+        self.db = Database(url)
+        self.every, self.rounds, self.killed = every, 0, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                with self.db.engine.connect() as conn:
+                    n = conn.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                        )
+                    ).scalar_one()
+                self.rounds += 1
+                self.killed += int(n)
+            except Exception as e:  # its own connection may be refused for a moment; try again next round
+                say(f"  terminator: {type(e).__name__}")
+
+    def __enter__(self) -> Terminator:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.db.dispose()
 
 
 # --- one database ---------------------------------------------------------------------------------------
@@ -393,7 +466,7 @@ def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Path) ->
                         say(f"  peer /health: 2xx {p['ok_2xx']}, p50 {p['latency_ms']['p50']} ms, {p['wall_s']} s")
                 sku = new_sku(db, clock, world.merchant, world.leaf_id, args.units, f"flash{procs}")
                 say(f"{label} ×{procs}: flash sale, {args.buyers} buyers for {args.units} units")
-                flash, told = asyncio.run(_flash(servers.bases, world, sku, args.client_timeout))
+                flash, told = asyncio.run(_flash(servers.bases, world, sku, args.client_timeout, args.buyer_retries))
                 time.sleep(1.0)  # let in-flight applies land
                 flash |= flash_check(db, sku, args.units, told)
                 flash["ok"] = (
@@ -402,15 +475,44 @@ def bench_database(label: str, url: str, args: argparse.Namespace, tmp: Path) ->
                     and flash["charged_but_told_failed"] == 0
                     and flash["ledger_unbalanced_transactions"] == 0
                     and flash["ledger_balances_sum"] == 0
+                    and flash["5xx_other_than_503"] == 0
                 )
                 res["flash"] = flash
+                if label == "postgresql" and procs == 1 and args.terminations:
+                    sku = new_sku(db, clock, world.merchant, world.leaf_id, args.units, f"kill{procs}")
+                    say(f"{label} ×{procs}: flash sale while every connection is terminated every 0.5 s")
+                    with Terminator(url, every=0.5) as killer:
+                        killed, told = asyncio.run(
+                            _flash(servers.bases, world, sku, args.client_timeout, args.buyer_retries)
+                        )
+                    time.sleep(1.0)
+                    killed |= flash_check(db, sku, args.units, told)
+                    killed["terminations"] = killer.rounds
+                    killed["backends_terminated"] = killer.killed
+                    killed["ok"] = (
+                        killed["oversold"] == 0
+                        and killed["charged_but_told_failed"] == 0
+                        and killed["ledger_unbalanced_transactions"] == 0
+                        and killed["ledger_balances_sum"] == 0
+                        and killed["5xx_other_than_503"] == 0
+                    )
+                    res["flash_with_terminations"] = killed
+                    say(f"  → {killed['saw']}; sold {killed['units_sold']}, oversold {killed['oversold']}, "
+                        f"backends terminated {killer.killed}, charged but told failed "
+                        f"{killed['charged_but_told_failed']}, ok {killed['ok']}")  # fmt: skip
                 say(f"  → {flash['saw']}; sold {flash['units_sold']}, oversold {flash['oversold']}, "
                     f"charged but told failed {flash['charged_but_told_failed']}, ok {flash['ok']}")  # fmt: skip
             finally:
                 servers.stop()
                 res["server_log"] = servers.log_counts()
             out[key] = res
-        out["ok"] = all(v["flash"]["ok"] for k, v in out.items() if k.endswith(("process", "processes")))
+        out["ok"] = all(
+            v[run]["ok"]
+            for k, v in out.items()
+            if k.endswith(("process", "processes"))
+            for run in FLASH_RUNS
+            if run in v
+        )
         return out
     finally:
         db.dispose()
@@ -430,6 +532,13 @@ def main() -> int:
     parser.add_argument(
         "--multi-in-flight", type=int, default=8, help="YINLI_MAX_IN_FLIGHT per process when several (default 8)"
     )
+    parser.add_argument(
+        "--buyer-retries", type=int, default=8, help="flash-sale tries again after a 503's Retry-After (default 8)"
+    )
+    parser.add_argument(
+        "--no-terminations", dest="terminations", action="store_false",
+        help="skip the PostgreSQL flash sale during which connections are terminated",
+    )  # fmt: skip
     parser.add_argument("--client-timeout", type=float, default=40.0, help="per request, seconds (default 40)")
     args = parser.parse_args()
     args.bursts = [int(x) for x in (args.bursts or ("200" if args.quick else "200,500")).split(",")]
@@ -450,6 +559,8 @@ def main() -> int:
         "procs": args.procs,
         "buyers": args.buyers,
         "units": args.units,
+        "buyer_retries": args.buyer_retries,
+        "terminations": args.terminations,
         "client_timeout_s": args.client_timeout,
         "machine": machine(),
     }

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,7 +16,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from tests.conftest import PG_URL
-from tests.factories import ADDRESS, World, buy, stock
+from tests.factories import ADDRESS, World, buy, serving, stock
 from yinli.api import admission
 from yinli.api.app import create_app
 from yinli.core import db as core_db
@@ -106,25 +103,9 @@ def _refused(app: Any, request: Any) -> Any:
 
 @pytest.fixture
 def live(database: Database, settings: Settings, tmp_path: Any) -> Iterator[str]:
-    import uvicorn
-
     tight = settings.model_copy(update={"max_in_flight": 2, "queue_wait_seconds": 0.02, "max_queued": 4})
-    served = create_app(tight, db=database)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(served, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the live server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(create_app(tight, db=database)) as base:
+        yield base
 
 
 def test_a_burst_well_over_the_limit_gets_only_2xx_or_503_and_the_server_recovers(live: str, world: World) -> None:

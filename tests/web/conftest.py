@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import PASSWORD, World
+from tests.factories import PASSWORD, World, serving
 from yinli.core.clock import SystemClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
@@ -148,7 +145,6 @@ def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     if not CHROMIUM.exists():
         pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (make browser installs it)")
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package (uv sync)")
-    import uvicorn
 
     from yinli.api.app import create_app
     from yinli.catalog.categories import do_load_categories
@@ -170,22 +166,8 @@ def live_server(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     _go_live(database)
     app = create_app(settings, db=database)
     sync_search(app)  # background jobs are off: index the sample marketplace for search now
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", database, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app) as base:
+        yield Live(base, database, app)
     database.dispose()
 
 

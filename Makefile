@@ -35,6 +35,7 @@ test-postgres: setup browser
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy src
 
 format: setup
 	$(UV) run --frozen ruff format .

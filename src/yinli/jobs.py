@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,7 +60,7 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
 class JobRunner:
     """A daemon thread that calls `run_once` every `interval` seconds until stopped."""
 
-    def __init__(self, interval: float, work: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, interval: float, work: Callable[[], object]) -> None:
         self.interval, self.work = interval, work
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="yinli-jobs", daemon=True)

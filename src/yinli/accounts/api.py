@@ -29,7 +29,7 @@ from yinli.api.deps import (
     set_session_cookie,
     sign_in_limits,
 )
-from yinli.core.auth import Actor, Role, require_actor
+from yinli.core.auth import Role, require_actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
 from yinli.merchants import staff
@@ -168,5 +168,4 @@ def list_accounts(
 
 @router.get("/accounts/{user_id}", response_model=UserOut, summary="An account (its owner or an operator)")
 def get_account(db: ReadDB, clock: ClockDep, actor: ActorDep, user_id: int = id_path()) -> UserOut:
-    actor: Actor = require_actor(actor)  # type: ignore[no-redef]
-    return user_out(db, clock, service.get_user(db, actor, user_id))
+    return user_out(db, clock, service.get_user(db, require_actor(actor), user_id))

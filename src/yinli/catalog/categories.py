@@ -55,6 +55,7 @@ def do_load_categories(session: Session, rows: list[LeafRow] | None = None) -> L
     existing = {c.path: c for c in session.scalars(select(Category))}
     counts: dict[tuple[str, ...], int] = {}
     for r in rows:
+        names: tuple[str, ...]
         for names in ((r.level1,), (r.level1, r.level2), (r.level1, r.level2, r.level3)):
             counts[names] = counts.get(names, 0) + r.listing_count
     created = 0

@@ -84,7 +84,7 @@ class ProductUpdateIn(Input):
     title: Line(120) = None  # type: ignore[valid-type,assignment]
     description: Paragraphs(5000) = None  # type: ignore[valid-type,assignment]
     cover_url: Url | None = None
-    images: list[Url] = Field(None, max_length=9)  # type: ignore[assignment]
+    images: list[Url] = Field(None, max_length=9)  # type: ignore[arg-type]  # None: not changed
     seven_day_returns: bool = None  # type: ignore[assignment]
     return_shipping_cover: bool = None  # type: ignore[assignment]
     price_protection: bool = None  # type: ignore[assignment]

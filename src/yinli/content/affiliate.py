@@ -184,7 +184,7 @@ def plan_for(session: Session, product_id: int, creator_id: int) -> AffiliatePla
         )
     ).all()
     targeted = [p for p in plans if p.kind == "targeted"]
-    return (targeted or list(plans) or [None])[0]
+    return next(iter(targeted or plans), None)
 
 
 def require_plan(session: Session, product_id: int, creator_id: int, field: str) -> AffiliatePlan:

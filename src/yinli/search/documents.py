@@ -44,11 +44,11 @@ class CategoryIndex:
                 node = by_id[node][1]
             self.nodes[cid] = CategoryNode(cid, level, name, tuple(reversed(path)))
         self.by_name: dict[str, list[int]] = {}
-        for node in self.nodes.values():
-            for name in {node.name, *node.name.split("/")}:
+        for category in self.nodes.values():
+            for name in {category.name, *category.name.split("/")}:
                 key = name.strip().lower()
                 if key:
-                    self.by_name.setdefault(key, []).append(node.id)
+                    self.by_name.setdefault(key, []).append(category.id)
 
     @classmethod
     def load(cls, session: Session) -> CategoryIndex:

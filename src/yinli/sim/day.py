@@ -285,7 +285,7 @@ class Day:
     # --- after the sale ---------------------------------------------------------------------------------
 
     def on_fulfil(self, _: None) -> None:
-        mk, now = self.mk, self.mk.clock.now()
+        now = self.mk.clock.now()
         keep = []
         for parcel in self.parcels:
             try:
@@ -295,7 +295,6 @@ class Day:
             if not done:
                 keep.append(parcel)
         self.parcels[:] = keep
-        _ = mk
 
     def _advance(self, parcel: Parcel, now: datetime) -> bool:
         """Move a parcel one step if its time has come; True when nothing is left to do for it."""

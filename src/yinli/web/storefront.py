@@ -352,7 +352,7 @@ def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
     return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
 
 
-def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_id: int, action: SearchAction) -> None:
+def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_id: int, action: str) -> None:
     """A click or add-to-cart on a search result goes into the search log. A search that is not this
     shopper's, or that did not show the product, is not counted; it is refused before anything is
     written, so the caller's transaction (the cart line, the redirect) stands either way."""

@@ -289,7 +289,7 @@ class TantivyBackend:
         hits = result.hits  # built anew on each access
         addresses = [address for _, address in hits]
         if not addresses:
-            return Retrieval(np.zeros(0, np.int64), np.zeros(0), int(result.count or 0))
+            return Retrieval(np.zeros(0, np.int64), np.zeros(0), _total(result))
         pids = np.asarray(searcher.fast_field_values("pid", addresses), dtype=np.int64)
         if sort is Sort.RELEVANCE and not query.browse:
             priors = np.asarray(searcher.fast_field_values("prior", addresses), dtype=np.float64)
@@ -299,7 +299,7 @@ class TantivyBackend:
             text = np.zeros(len(pids))
         else:
             text = np.full(len(pids), math.nan)
-        return Retrieval(pids, text, int(result.count or 0))
+        return Retrieval(pids, text, _total(result))
 
     def _top_tier(
         self, searcher: tantivy.Searcher, query: LexicalQuery, filters: Filters, limit: int
@@ -337,7 +337,7 @@ class TantivyBackend:
         if extra:
             q = Query.boolean_query([(Occur.Must, q), *extra])
         result = searcher.search(q, limit=limit, count=True, weight_by_field="prior")
-        passed = int(result.count or 0)
+        passed = _total(result)
         if passed < limit:
             return None
         addresses = [address for _, address in result.hits]
@@ -483,3 +483,8 @@ class TantivyRebuild:
         self.writer.wait_merging_threads()
         _write_position(self.backend.root / self.generation, position)
         self.backend._switch(self.generation)
+
+
+def _total(result: tantivy.SearchResult) -> int:
+    """The match count a `count=True` search carries (tantivy's type stub does not declare `count`)."""
+    return int(result.count or 0)  # type: ignore[attr-defined]

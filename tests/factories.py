@@ -226,3 +226,13 @@ def serving(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def two_store_skus(world: World, units: int) -> tuple[int, int]:
+    """A ¥10 SKU in one new store and a ¥30 SKU in another, `units` of each in stock."""
+    a, b = world.merchant(), world.merchant()
+    sku_a = world.product(a, price_fen=1000)["skus"][0]["id"]
+    sku_b = world.product(b, price_fen=3000)["skus"][0]["id"]
+    stock(world, a, sku_a, units)
+    stock(world, b, sku_b, units)
+    return sku_a, sku_b

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import func, select, text
 
-from tests.factories import ADDRESS, World, buy, pay, stock
+from tests.factories import ADDRESS, World, buy, pay, stock, two_store_skus
 from yinli.api.app import create_app
 from yinli.core.clock import SimulatedClock
 from yinli.core.db import Database
@@ -384,12 +384,7 @@ def test_money_and_stock_invariants_hold_under_random_operations(template_url, _
 
 @pytest.fixture
 def two_stores(world):
-    a, b = world.merchant(), world.merchant()
-    sku_a = world.product(a, price_fen=1000)["skus"][0]["id"]
-    sku_b = world.product(b, price_fen=3000)["skus"][0]["id"]
-    stock(world, a, sku_a, 5)
-    stock(world, b, sku_b, 5)
-    return sku_a, sku_b
+    return two_store_skus(world, 5)
 
 
 def balances_of(world) -> dict[str, int]:

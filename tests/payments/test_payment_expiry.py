@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import PG_URL
-from tests.factories import buy, stock
+from tests.factories import buy, two_store_skus
 from yinli.jobs import run_once
 from yinli.orders.models import Order
 from yinli.payments import service as payments
@@ -18,12 +18,7 @@ from yinli.payments.models import Payment
 
 @pytest.fixture
 def two_stores(world):
-    a, b = world.merchant(), world.merchant()
-    sku_a = world.product(a, price_fen=1000)["skus"][0]["id"]
-    sku_b = world.product(b, price_fen=3000)["skus"][0]["id"]
-    stock(world, a, sku_a, 10)
-    stock(world, b, sku_b, 10)
-    return sku_a, sku_b
+    return two_store_skus(world, 10)
 
 
 def status_of(database, payment_id):

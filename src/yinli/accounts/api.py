@@ -29,6 +29,7 @@ from yinli.api.deps import (
     set_session_cookie,
     sign_in_limits,
 )
+from yinli.api.docs import OAuth2PasswordFormRoute, token_form_openapi
 from yinli.core.auth import Role, require_actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
@@ -93,10 +94,23 @@ def sign_in(
     return issued
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Get an API bearer token", responses=SIGN_IN_RESPONSES)
 def issue_token(request: Request, body: TokenIn, db: DB, clock: ClockDep, settings: SettingsDep) -> TokenOut:
+    """JSON `{email, password}`, or the OAuth2 password form (`username` = the e-mail), as the docs'
+    Authorize button sends it."""
     secret, token, user = sign_in(request, db, clock, settings, body, "api")
     return TokenOut(access_token=secret, expires_at=token.expires_at, user=user_out(db, clock, user))
+
+
+router.add_api_route(
+    "/auth/token",
+    issue_token,
+    methods=["POST"],
+    response_model=TokenOut,
+    summary="Get an API bearer token",
+    responses=SIGN_IN_RESPONSES,
+    route_class_override=OAuth2PasswordFormRoute,
+    openapi_extra=token_form_openapi(),
+)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 import yinli
 from yinli import jobs
 from yinli.accounts.api import router as accounts_router
-from yinli.api import problems
+from yinli.api import docs, problems
 from yinli.api.admission import Admission
 from yinli.api.middleware import YinliApp
 from yinli.catalog.api import router as catalog_router
@@ -80,6 +80,8 @@ def create_app(
         version=yinli.__version__,
         summary="Content-commerce platform: live rooms, short videos and shelves on one engine.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -87,6 +89,7 @@ def create_app(
     app.state.gateway = the_gateway
     app.state.search = search_engine_for(settings, database, the_clock)  # shared with the background jobs
     problems.install(app)
+    docs.install(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
     api.include_router(accounts_router)

@@ -23,14 +23,13 @@ PAGE_CSP = (
     "img-src 'self' data: https: http:; media-src 'self' https: http:; connect-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs (Swagger UI) and /redoc load their bundles from jsDelivr and start with an inline script.
+# /docs (the vendored Swagger UI, api/docs.py) sets inline styles and shows data: images; its script is ours.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 HSTS = "max-age=31536000; includeSubDomains"
 
 

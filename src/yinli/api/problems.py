@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yinli.api.admission import TRANSIENT_FLAG
@@ -111,13 +112,18 @@ _STATUS_TITLES = {
 }
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a program asking for JSON, not an HTMX fragment)."""
+    api = request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
+    return not api and request.headers.get("hx-request") != "true"
+
+
 def unavailable(request: Request, code: str, detail: str) -> Response:
     """503 with Retry-After: problem+json for the API and HTMX, an HTML page for the web."""
     retry = str(request.app.state.settings.retry_after_seconds)
     headers = {"Retry-After": retry}
     page: HtmlPage | None = getattr(request.app.state, "html_error_page", None)
-    api = request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
-    if page is not None and not api and request.headers.get("hx-request") != "true":
+    if page is not None and _wants_page(request):
         return page(request, 503, code, detail, headers)
     title = "Overloaded" if code == "overloaded" else "Service unavailable"
     return problem(503, code, title, f"{detail}; retry in {retry} s", headers=headers)
@@ -173,13 +179,17 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid_input", "Invalid input", detail, errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a body that is not UTF-8
             error = {"field": "body", "message": "not valid UTF-8"}
             return problem(400, "malformed_body", "Malformed body", "the body is not UTF-8 JSON", [error])
         title = _STATUS_TITLES.get(exc.status_code, "Error")
         code = title.lower().replace(" ", "_")
-        return problem(exc.status_code, code, title, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        page: HtmlPage | None = getattr(request.app.state, "html_error_page", None)
+        if page is not None and _wants_page(request):  # e.g. a mistyped URL in the browser: the 404 page
+            return await run_in_threadpool(page, request, exc.status_code, code, str(exc.detail), headers or {})
+        return problem(exc.status_code, code, title, str(exc.detail), headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:

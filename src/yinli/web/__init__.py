@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,8 +30,13 @@ def install(app: FastAPI) -> None:
     )
     from yinli.web.core import html_error_page
 
-    app.state.html_error_page = html_error_page  # 503s on web pages render as HTML (api/problems.py)
+    app.state.html_error_page = html_error_page  # 404s and 503s on web pages render as HTML (api/problems.py)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it at the root whatever the page says
+        return FileResponse(STATIC_DIR / "favicon.ico", headers={"Cache-Control": "public, max-age=86400"})
+
     app.include_router(storefront.router)
     app.include_router(shop_orders.router)
     app.include_router(account.router)

@@ -407,11 +407,21 @@ def require_roles(web: Web, *roles: Role) -> Actor:
 # --- error pages ---------------------------------------------------------------------------------------
 
 
+def _error_page_web(request: Request, lang: str) -> Web:
+    """The page's header as the visitor sees it elsewhere (signed in, their name), when that can be
+    read; a stale or bad token, or a database that does not answer, shows the signed-out header."""
+    try:
+        return get_web(request, get_actor(request))
+    except Exception:  # the error page itself must always render
+        return Web(request, None, lang, "")
+
+
 def _error_page(
     request: Request, status: int, code: str, detail: str, headers: dict[str, str] | None = None
 ) -> Response:
-    """The HTML error page. It reads nothing from the database: it also answers when the database is
-    unavailable or the server is saturated (503, `api.problems.unavailable`)."""
+    """The HTML error page, in the visitor's language with the site's header. A 503 reads nothing from
+    the database: it also answers when the database is unavailable or the server is saturated
+    (`api.problems.unavailable`)."""
     lang, _ = _language(request)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -423,7 +433,7 @@ def _error_page(
         if request.headers.get("hx-request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=303)
-    web = Web(request, None, lang, "")
+    web = _error_page_web(request, lang) if status != 503 else Web(request, None, lang, "")
     titles = {403: "没有权限", 404: "页面不存在", 409: "操作无法完成", 422: "输入有误", 503: "服务繁忙"}
     return templates.TemplateResponse(
         request,

@@ -160,6 +160,7 @@ PROBLEMS = {
     "database_unavailable": "系统暂时繁忙，请稍后再试",
     "payment_confirming": "付款已提交，正在确认中，请勿重复支付",
     "not_found": "没有找到你要的内容",
+    "method_not_allowed": "这个地址不接受这种请求",
     "forbidden": "你没有权限访问这里",
     "wrong_role": "这里仅对相应角色的账号开放",
     "not_authenticated": "请先登录",

@@ -28,6 +28,8 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.models import Base
 
+pytest_plugins = ["tests.mailbox"]  # the `inbox` fixture: a real SMTP server for the e-mail tests
+
 PG_URL = os.environ.get("YINLI_TEST_DATABASE_URL")
 KEEP_ON_RESET = {"alembic_version", "categories"}
 

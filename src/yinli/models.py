@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and `create_all` see the whole schema."""
 
-from yinli.accounts.models import AccessToken, SignInThrottle, User
+from yinli.accounts.models import AccessToken, PasswordReset, SignInThrottle, User
 from yinli.catalog.models import Brand, Category, Product, Sku, SkuPriceHistory
 from yinli.checkout.models import CartItem
 from yinli.content.models import (
@@ -54,6 +54,7 @@ __all__ = [
     "OrderLine",
     "OutboxCursor",
     "OutboxEvent",
+    "PasswordReset",
     "Payment",
     "PlatformPolicy",
     "Product",

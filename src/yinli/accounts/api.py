@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from yinli.accounts import service
+from yinli.accounts import password_reset, service
 from yinli.accounts.models import AccessToken, User
-from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn, TokenOut, UserOut, UsersPage
+from yinli.accounts.schemas import (
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    PasswordResetOut,
+    ProfileIn,
+    SignUpIn,
+    TokenIn,
+    TokenOut,
+    UserOut,
+    UsersPage,
+)
 from yinli.api.deps import (
     DB,
     SESSION_COOKIE,
@@ -32,6 +42,7 @@ from yinli.api.deps import (
 from yinli.api.docs import OAuth2PasswordFormRoute, token_form_openapi
 from yinli.core.auth import Role, require_actor
 from yinli.core.clock import Clock
+from yinli.core.mail import send as send_mail
 from yinli.core.settings import Settings
 from yinli.merchants import staff
 
@@ -64,7 +75,7 @@ def sign_up(body: SignUpIn, db: DB, clock: ClockDep, idem: IdempotencyDep) -> JS
 
 SIGN_IN_RESPONSES: dict[int | str, dict[str, object]] = {
     429: {
-        "description": "Too many failed sign-ins for this account or address; see Retry-After",
+        "description": "Too many attempts for this account or from this address; see Retry-After",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         "headers": {
             "Retry-After": {"description": "Seconds until it may be tried again", "schema": {"type": "integer"}}
@@ -125,6 +136,36 @@ def open_session(
     secret, token, user = sign_in(request, db, clock, settings, body, "session")
     set_session_cookie(response, secret, settings, request)
     return TokenOut(access_token=secret, expires_at=token.expires_at, user=user_out(db, clock, user))
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=202,
+    response_model=PasswordResetOut,
+    summary="E-mail a password-reset link (the same answer whether the address has an account or not)",
+    responses=SIGN_IN_RESPONSES,
+)
+def request_password_reset(
+    request: Request, body: PasswordResetIn, background: BackgroundTasks, db: DB, clock: ClockDep, settings: SettingsDep
+) -> PasswordResetOut:
+    mail = password_reset.do_request_password_reset(
+        db, clock, settings, sign_in_limits(settings), email=body.email, address=client_address(request)
+    )
+    db.commit()
+    if mail is not None:
+        background.add_task(send_mail, settings, mail)  # after the answer: its timing tells nothing
+    return PasswordResetOut(expires_minutes=settings.password_reset_minutes)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    summary="Choose a new password with the e-mailed link's token (signs the account out everywhere)",
+)
+def confirm_password_reset(body: PasswordResetConfirmIn, db: DB, clock: ClockDep) -> Response:
+    password_reset.do_reset_password(db, clock, secret=body.token, password=body.password)
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.post("/auth/logout", status_code=204, summary="Revoke the token or session in use")

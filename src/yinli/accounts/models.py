@@ -60,3 +60,17 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("scope in ('account','address')", name="scope"),)
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail. Only the SHA-256 of its secret is stored; it works once,
+    until `expires_at`, and asking for a new one retires the earlier ones (`accounts.password_reset`)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

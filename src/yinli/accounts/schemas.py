@@ -52,3 +52,17 @@ class ProfileIn(Input):
 class UsersPage(Output):
     items: list[UserOut]
     next_cursor: str | None
+
+
+class PasswordResetIn(Input):
+    email: Line(254)  # type: ignore[valid-type]
+
+
+class PasswordResetConfirmIn(Input):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")]
+    password: Password
+
+
+class PasswordResetOut(Output):
+    status: Literal["sent_if_the_account_exists"] = "sent_if_the_account_exists"
+    expires_minutes: int

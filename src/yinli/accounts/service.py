@@ -149,11 +149,11 @@ class SignInAttempt:
     address_key: str | None
 
 
-def _throttle_key(scope: str, subject: str) -> str:
+def throttle_key(scope: str, subject: str) -> str:
     return hashlib.sha256(f"{scope}|{subject}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _count(session: Session, clock: Clock, scope: str, key: str, window: timedelta) -> tuple[int, datetime]:
+def throttle_count(session: Session, clock: Clock, scope: str, key: str, window: timedelta) -> tuple[int, datetime]:
     """Add one to `key`'s count in one atomic upsert (a new window if the last one has passed);
     returns the count and when its window started."""
     now = clock.now()
@@ -191,15 +191,15 @@ def do_count_sign_in_attempt(
     a check before any of them is recorded. The caller commits this before checking the password (so a
     401 that rolls the request back still leaves the count), and passes the attempt to `do_issue_token`,
     which takes it back on success."""
-    account_key = _throttle_key("account", email.strip().lower())
-    address_key = _throttle_key("address", address) if address else None
+    account_key = throttle_key("account", email.strip().lower())
+    address_key = throttle_key("address", address) if address else None
     now = clock.now()
     wait = 0
-    failures, started = _count(session, clock, "account", account_key, limits.window)
+    failures, started = throttle_count(session, clock, "account", account_key, limits.window)
     if failures > limits.per_account:
         wait = max(wait, math.ceil((started + limits.window - now).total_seconds()))
     if address_key is not None:
-        failures, started = _count(session, clock, "address", address_key, limits.window)
+        failures, started = throttle_count(session, clock, "address", address_key, limits.window)
         if failures > limits.per_address:
             wait = max(wait, math.ceil((started + limits.window - now).total_seconds()))
     if wait:

@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     sign_in_window_seconds: int = Field(
         900, ge=1, le=7 * 86400, description="Sign-in: the window failures are counted in (seconds)."
     )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The site's address as shoppers reach it; links in e-mails start with it (never with the "
+        "request's Host header, which a caller chooses).",
+    )
+    password_reset_minutes: int = Field(30, ge=5, le=24 * 60, description="How long a password-reset link works.")
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for e-mail (password reset). Unset: e-mails are written to <data_dir>/mail/ "
+        "as .eml files instead (the embedded default).",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 with STARTTLS, 465 is not supported).")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before sending.")
+    smtp_user: str | None = Field(None, description="SMTP user name, when the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    mail_from: str = Field("引力 yinli <no-reply@yinli.invalid>", description="The From of the e-mails yinli sends.")
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted (413 past it), API and web alike."
     )

@@ -24,6 +24,7 @@ def install(app: FastAPI) -> None:
         merchant_orders,
         ops,
         ops_traffic,
+        password,
         shop_orders,
         storefront,
         video,
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
     app.include_router(storefront.router)
     app.include_router(shop_orders.router)
     app.include_router(account.router)
+    app.include_router(password.router)
     app.include_router(live.router)
     app.include_router(video.router)
     app.include_router(merchant.router)

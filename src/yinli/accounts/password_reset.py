@@ -118,11 +118,10 @@ def check_reset_link(session: Session, clock: Clock, secret: str) -> User:
 
 
 def do_reset_password(session: Session, clock: Clock, *, secret: str, password: str) -> User:
-    """Use the link (once: a conditional UPDATE, so a second submission finds it used), set the new
-    password and sign the account out everywhere."""
-    user = check_reset_link(session, clock, secret)
+    """Use the link (once: one conditional UPDATE, so of two submissions of the same link only one finds
+    it unused), set the new password and sign the account out everywhere."""
     now = clock.now()
-    used = session.execute(
+    user_id = session.scalar(
         update(PasswordReset)
         .where(
             PasswordReset.digest == token_digest(secret),
@@ -130,8 +129,10 @@ def do_reset_password(session: Session, clock: Clock, *, secret: str, password: 
             PasswordReset.expires_at > now,
         )
         .values(used_at=now)
+        .returning(PasswordReset.user_id)
     )
-    if not used.rowcount:  # type: ignore[attr-defined]  # another submission of the same link won
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:  # the caller rolls back: an inactive account's link stays unused
         raise InvalidInput(INVALID_LINK, code="reset_link_invalid", field="token")
     user.password_hash = hash_password(password)
     session.execute(

@@ -6,13 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.accounts import password_reset
 from yinli.accounts.schemas import PasswordResetConfirmIn, PasswordResetIn
 from yinli.api.deps import DB, SESSION_COOKIE, ClockDep, ReadDB, SettingsDep, client_address, sign_in_limits
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, TooManyRequests
 from yinli.core.mail import send as send_mail
-from yinli.web.core import FormDep, FormErrors, WebDep, WebRoute, field_errors
+from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -66,38 +68,35 @@ def forgot(
     )
 
 
-@router.get("/password/reset", response_class=HTMLResponse)
-def reset_page(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
-    token = request.query_params.get("token", "")
+def _reset_form(web: Web, db: Session, clock: Clock, token: str, errors: FormErrors, status: int = 200) -> Response:
+    """The new-password form for a link that works, else the page saying the link does not."""
     try:
         user = password_reset.check_reset_link(db, clock, token)
     except DomainError:
         return web.render("shop/password_reset.html", status_code=422, token=None, email=None, errors=FormErrors())
-    return web.render("shop/password_reset.html", token=token, email=user.email, errors=FormErrors())
+    return web.render("shop/password_reset.html", status_code=status, token=token, email=user.email, errors=errors)
+
+
+@router.get("/password/reset", response_class=HTMLResponse)
+def reset_page(request: Request, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    return _reset_form(web, db, clock, request.query_params.get("token", ""), FormErrors())
 
 
 @router.post("/password/reset", response_class=HTMLResponse)
 def reset(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
     token = form.text("token")
+    if form.get("password", "") != form.get("password_again", ""):
+        errors = FormErrors()
+        errors["password_again"] = web.t("两次输入的密码不一样")
+        return _reset_form(web, db, clock, token, errors, 422)
     try:
-        if form.get("password", "") != form.get("password_again", ""):
-            errors = FormErrors()
-            errors["password_again"] = web.t("两次输入的密码不一样")
-            user = password_reset.check_reset_link(db, clock, token)
-            return web.render("shop/password_reset.html", status_code=422, token=token, email=user.email, errors=errors)
         body = PasswordResetConfirmIn.model_validate({"token": token, "password": form.get("password", "")})
         password_reset.do_reset_password(db, clock, secret=body.token, password=body.password)
         db.commit()
-    except ValidationError as exc:
+    except (DomainError, ValidationError) as exc:
         db.rollback()
-        errors = field_errors(web, exc)
-        if "token" in errors:  # a token that is not even well-formed: the link is broken
-            return web.render("shop/password_reset.html", status_code=422, token=None, email=None, errors=FormErrors())
-        user = password_reset.check_reset_link(db, clock, token)
-        return web.render("shop/password_reset.html", status_code=422, token=token, email=user.email, errors=errors)
-    except DomainError:
-        db.rollback()
-        return web.render("shop/password_reset.html", status_code=422, token=None, email=None, errors=FormErrors())
+        errors = field_errors(web, exc) if isinstance(exc, ValidationError) else FormErrors()
+        return _reset_form(web, db, clock, token, errors, 422)  # a malformed or used token: the link page
     response = web.redirect("/signin", flash="password_reset")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

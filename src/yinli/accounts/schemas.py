@@ -14,13 +14,13 @@ BirthYear = Annotated[int, Field(ge=1900, le=2100)]
 class SignUpIn(Input):
     email: EmailStr = Field(max_length=254)
     password: Password
-    display_name: Line(64)  # type: ignore[valid-type]
+    display_name: Annotated[str, Line(64)]
     role: Literal["shopper", "merchant", "creator"] = "shopper"
     birth_year: BirthYear | None = Field(None, description="Shoppers only; used for cohort analytics.")
 
 
 class TokenIn(Input):
-    email: Line(254)  # type: ignore[valid-type]  # no control characters: a NUL was a 500 on PostgreSQL
+    email: Annotated[str, Line(254)]  # no control characters: a NUL was a 500 on PostgreSQL
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -43,7 +43,7 @@ class TokenOut(Output):
 
 
 class ProfileIn(Input):
-    display_name: Line(64) = None  # type: ignore[valid-type,assignment]
+    display_name: Annotated[str, Line(64)] = None  # type: ignore[assignment]
     birth_year: BirthYear | None = None
     password: Password = None  # type: ignore[assignment]
     current_password: Annotated[str, StringConstraints(max_length=128)] = None  # type: ignore[assignment]
@@ -55,7 +55,7 @@ class UsersPage(Output):
 
 
 class PasswordResetIn(Input):
-    email: Line(254)  # type: ignore[valid-type]
+    email: Annotated[str, Line(254)]
 
 
 class PasswordResetConfirmIn(Input):

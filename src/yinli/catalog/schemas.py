@@ -10,9 +10,9 @@ from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output, Paragraphs,
 SkuCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$")
 ]
-AttributeName = Line(32)
-AttributeValue = Line(64)
-Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=10)]  # type: ignore[valid-type]
+AttributeName = Annotated[str, Line(32)]
+AttributeValue = Annotated[str, Line(64)]
+Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=10)]
 
 
 class CategoryOut(Output):
@@ -35,7 +35,7 @@ class CategoryDetailOut(CategoryOut):
 
 
 class BrandIn(Input):
-    name: Line(80)  # type: ignore[valid-type]
+    name: Annotated[str, Line(80)]
 
 
 class BrandOut(Output):
@@ -67,8 +67,8 @@ class ProductIn(Input):
     store_id: IdInt | None = Field(None, description="Defaults to the caller's store; operators must give it.")
     category_id: IdInt = Field(description="A leaf (level 3) category.")
     brand_id: IdInt | None = None
-    title: Line(120)  # type: ignore[valid-type]
-    description: Paragraphs(5000) = ""  # type: ignore[valid-type]
+    title: Annotated[str, Line(120)]
+    description: Annotated[str, Paragraphs(5000)] = ""
     cover_url: Url | None = None
     images: list[Url] = Field(default_factory=list, max_length=9)
     seven_day_returns: bool = True
@@ -81,8 +81,8 @@ class ProductIn(Input):
 class ProductUpdateIn(Input):
     category_id: IdInt = None  # type: ignore[assignment]
     brand_id: IdInt | None = None
-    title: Line(120) = None  # type: ignore[valid-type,assignment]
-    description: Paragraphs(5000) = None  # type: ignore[valid-type,assignment]
+    title: Annotated[str, Line(120)] = None  # type: ignore[assignment]
+    description: Annotated[str, Paragraphs(5000)] = None  # type: ignore[assignment]
     cover_url: Url | None = None
     images: list[Url] = Field(None, max_length=9)  # type: ignore[arg-type]  # None: not changed
     seven_day_returns: bool = None  # type: ignore[assignment]

@@ -62,10 +62,10 @@ class CartOut(Output):
 
 
 class Address(Input):
-    name: Line(40)  # type: ignore[valid-type]
+    name: Annotated[str, Line(40)]
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{5,20}$")]
-    region: Line(80) = Field(description="Province / city / district.")  # type: ignore[valid-type]
-    line: Line(200)  # type: ignore[valid-type]
+    region: Annotated[str, Line(80)] = Field(description="Province / city / district.")
+    line: Annotated[str, Line(200)]
 
 
 class CheckoutLineIn(Attribution):
@@ -78,7 +78,7 @@ class CheckoutIn(Input):
         None, max_length=50, description="Buy these now; leave out to buy everything in the cart."
     )
     address: Address
-    note: Line(200, min_length=0) = ""  # type: ignore[valid-type]
+    note: Annotated[str, Line(200, min_length=0)] = ""
 
 
 class PaymentOut(Output):

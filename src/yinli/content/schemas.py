@@ -14,7 +14,7 @@ ProductIds = Annotated[list[IdInt], Field(max_length=100)]
 
 class CreatorProfileIn(Input):
     handle: Handle
-    bio: Paragraphs(500) = ""  # type: ignore[valid-type]
+    bio: Annotated[str, Paragraphs(500)] = ""
     avatar_url: Url | None = None
 
 
@@ -73,7 +73,7 @@ class CommissionOut(Output):
 
 
 class RoomIn(Input):
-    title: Line(60)  # type: ignore[valid-type]
+    title: Annotated[str, Line(60)]
     cover_url: Url | None = None
 
 
@@ -86,7 +86,7 @@ class RoomOut(Output):
 
 
 class SessionIn(Input):
-    title: Line(60)  # type: ignore[valid-type]
+    title: Annotated[str, Line(60)]
     scheduled_at: Moment | None = None
     product_ids: ProductIds = Field(default_factory=list)
 
@@ -129,7 +129,7 @@ class SessionOut(Output):
 
 
 class VideoIn(Input):
-    title: Line(100)  # type: ignore[valid-type]
+    title: Annotated[str, Line(100)]
     duration_seconds: int = Field(ge=1, le=3600)
     cover_url: Url
     video_url: Url

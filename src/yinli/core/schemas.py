@@ -10,10 +10,13 @@ units.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -47,19 +50,32 @@ def _paragraphs(value: str) -> str:
     return _no_control_chars(value, allow_newlines=True)
 
 
-def Line(max_length: int, min_length: int = 1) -> type[str]:
-    """A single line of text, stripped, `min_length..max_length` characters."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_line),
-    ]
+@dataclass(frozen=True, slots=True)
+class Line(GroupedMetadata):
+    """A single line of text, stripped, `min_length..max_length` characters: `Annotated[str, Line(80)]`.
+
+    Metadata, not a type, so annotations stay types a type checker can read; pydantic expands the group
+    into exactly the constraints a hand-written `Annotated[str, StringConstraints(...), AfterValidator(...)]`
+    would have (same validation, same JSON schema)."""
+
+    max_length: int
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_line)
 
 
-def Paragraphs(max_length: int) -> type[str]:
-    return Annotated[  # type: ignore[return-value]
-        str, StringConstraints(max_length=max_length), AfterValidator(_paragraphs)
-    ]
+@dataclass(frozen=True, slots=True)
+class Paragraphs(GroupedMetadata):
+    """Text that may span lines (newlines and tabs allowed), at most `max_length` characters:
+    `Annotated[str, Paragraphs(2000)]`."""
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(max_length=self.max_length)
+        yield AfterValidator(_paragraphs)
 
 
 Url = Annotated[

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field
 
@@ -9,16 +9,16 @@ from yinli.core.schemas import Amount, IdInt, Input, Line, MoneyOut, Output, Par
 
 
 class StoreApplyIn(Input):
-    name: Line(60)  # type: ignore[valid-type]
-    description: Paragraphs(2000) = ""  # type: ignore[valid-type]
+    name: Annotated[str, Line(60)]
+    description: Annotated[str, Paragraphs(2000)] = ""
     logo_url: Url | None = None
     contact_email: EmailStr | None = Field(None, max_length=254)
     main_category_id: IdInt | None = None
 
 
 class StoreUpdateIn(Input):
-    name: Line(60) = None  # type: ignore[valid-type,assignment]
-    description: Paragraphs(2000) = None  # type: ignore[valid-type,assignment]
+    name: Annotated[str, Line(60)] = None  # type: ignore[assignment]
+    description: Annotated[str, Paragraphs(2000)] = None  # type: ignore[assignment]
     logo_url: Url | None = None
     contact_email: EmailStr | None = Field(None, max_length=254)
     main_category_id: IdInt | None = None
@@ -28,15 +28,15 @@ class StoreUpdateIn(Input):
 
 class StoreReviewIn(Input):
     decision: Literal["approve", "reject"]
-    note: Line(500) | None = None  # type: ignore[valid-type]
+    note: Annotated[str, Line(500)] | None = None
 
 
 class StoreReasonIn(Input):
-    reason: Line(500) | None = None  # type: ignore[valid-type]
+    reason: Annotated[str, Line(500)] | None = None
 
 
 class StoreSuspendIn(Input):
-    reason: Line(500)  # type: ignore[valid-type]
+    reason: Annotated[str, Line(500)]
 
 
 class StoreOut(Output):

@@ -8,7 +8,7 @@ from pydantic import Field
 from yinli.core.schemas import Choice, IdInt, Input, Line, MoneyOut, Output, Paragraphs
 from yinli.orders.models import AfterSaleKind, ComplaintCategory
 
-Carrier = Line(40)
+Carrier = Annotated[str, Line(40)]
 TrackingNo = Annotated[str, Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9\-]+$")]
 
 
@@ -63,7 +63,7 @@ class OrdersPage(Output):
 
 
 class ShipIn(Input):
-    carrier: Carrier  # type: ignore[valid-type]
+    carrier: Carrier
     tracking_no: TrackingNo
 
 
@@ -74,7 +74,7 @@ class AfterSaleLineIn(Input):
 
 class AfterSaleIn(Input):
     kind: Choice[AfterSaleKind]
-    reason: Line(500)  # type: ignore[valid-type]
+    reason: Annotated[str, Line(500)]
     lines: list[AfterSaleLineIn] | None = Field(None, max_length=50, description="Leave out for the whole order.")
 
 
@@ -103,12 +103,12 @@ class AfterSalesPage(Output):
 
 class DecisionIn(Input):
     decision: Literal["approve", "reject"]
-    note: Line(500) | None = None  # type: ignore[valid-type]
+    note: Annotated[str, Line(500)] | None = None
 
 
 class ReviewIn(Input):
     rating: Annotated[int, Field(ge=1, le=5)]
-    text: Paragraphs(2000) = ""  # type: ignore[valid-type]
+    text: Annotated[str, Paragraphs(2000)] = ""
 
 
 class ReviewOut(Output):
@@ -130,7 +130,7 @@ class ComplaintIn(Input):
     store_id: IdInt
     order_id: IdInt | None = None
     category: Choice[ComplaintCategory]
-    text: Paragraphs(2000)  # type: ignore[valid-type]
+    text: Annotated[str, Paragraphs(2000)]
 
 
 class ComplaintOut(Output):
@@ -151,7 +151,7 @@ class ComplaintsPage(Output):
 
 
 class ResolveIn(Input):
-    resolution: Line(500)  # type: ignore[valid-type]
+    resolution: Annotated[str, Line(500)]
 
 
 class StoreMetricsOut(Output):

@@ -122,7 +122,7 @@ class LaunchConfigOut(Output):
 
 
 class BoostTierIO(Input):
-    name: Line(16)  # type: ignore[valid-type]
+    name: Annotated[str, Line(16)]
     min_orders_30d: Count
     min_good_review_rate: Rate
     max_refund_rate: Rate
@@ -196,7 +196,7 @@ class BoostOut(Output):
 
 
 class VariantIn(Input):
-    name: Line(32)  # type: ignore[valid-type]
+    name: Annotated[str, Line(32)]
     weight: Annotated[int, Strict(), Field(ge=1, le=10_000)]
     policy: Literal["user_first", "gmv_only"] = "user_first"
     launch_plan: bool = True
@@ -204,7 +204,7 @@ class VariantIn(Input):
 
 
 class ExperimentIn(Input):
-    name: Line(60)  # type: ignore[valid-type]
+    name: Annotated[str, Line(60)]
     variants: list[VariantIn] = Field(min_length=2, max_length=10)
 
 

@@ -160,8 +160,25 @@ def models_dir(data_dir: Path) -> Path:
     return data_dir / "models" / "ranker"
 
 
+class ModelMismatch(Exception):
+    """A saved model was trained on other features than the code computes: its trees would read the
+    wrong columns (split_feature is a column index), so its scores would be silently wrong."""
+
+
+def check_features(saved: list[str], where: str) -> None:
+    """Raise ModelMismatch naming how `saved` (a model's feature list) differs from FEATURES."""
+    if list(saved) == list(FEATURES):
+        return
+    missing = [f for f in FEATURES if f not in saved]
+    extra = [f for f in saved if f not in FEATURES]
+    parts = [f"missing {missing}" if missing else "", f"unknown {extra}" if extra else ""]
+    said = "; ".join(p for p in parts if p) or f"same features in another order: {list(saved)}"
+    raise ModelMismatch(f"{where} was trained on other features than the code's FEATURES: {said}")
+
+
 def load_current(data_dir: Path) -> Ranker | None:
-    """The version named in models/ranker/CURRENT, or None (heuristic) when there is none."""
+    """The version named in models/ranker/CURRENT, or None (heuristic) when there is none. Raises
+    ModelMismatch when its saved feature list (meta.json and each booster's own) is not FEATURES."""
     import lightgbm as lgb
 
     root = models_dir(data_dir)
@@ -171,10 +188,15 @@ def load_current(data_dir: Path) -> Ranker | None:
     version = current.read_text().strip()
     folder = root / version
     meta = json.loads((folder / "meta.json").read_text())
-    ctr = Forest.from_booster(lgb.Booster(model_file=str(folder / "ctr.txt")))
-    cvr_file = folder / "cvr.txt"
-    cvr = Forest.from_booster(lgb.Booster(model_file=str(cvr_file))) if cvr_file.exists() else None
-    return Ranker(version, ctr, cvr, meta)
+    check_features(meta.get("features", []), f"ranker {version} (meta.json)")
+    forests: dict[str, Forest] = {}
+    for name in ("ctr", "cvr"):
+        path = folder / f"{name}.txt"
+        if path.exists():
+            booster = lgb.Booster(model_file=str(path))
+            check_features(booster.feature_name(), f"ranker {version} ({path.name})")
+            forests[name] = Forest.from_booster(booster)
+    return Ranker(version, forests["ctr"], forests.get("cvr"), meta)
 
 
 def publish(data_dir: Path, version: str) -> None:

@@ -13,6 +13,7 @@ Each step is idempotent and commits on its own, so a failed round is simply retr
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from datetime import timedelta
@@ -37,6 +38,8 @@ from yinli.traffic.features import FeatureStore
 from yinli.traffic.feed import FeedPage, ServingState, serve
 from yinli.traffic.models import BoostMembership, LaunchEnrolment, LaunchStatus
 from yinli.traffic.snapshot import Catalog, Snapshot, assemble, load_catalog
+
+log = logging.getLogger("yinli.traffic")
 
 MAX_LIMIT = 50
 
@@ -167,7 +170,13 @@ class TrafficEngine:
         current = model.models_dir(self.settings.data_dir) / "CURRENT"
         stamp = (current.read_text().strip(), current.stat().st_mtime) if current.exists() else None
         if stamp != self._model_stamp:
-            self._ranker = model.load_current(self.settings.data_dir) if stamp else None
+            try:
+                self._ranker = model.load_current(self.settings.data_dir) if stamp else None
+            except model.ModelMismatch as mismatch:
+                # Serving keeps answering: a stale model after a feature change ranks by the heuristic
+                # (loudly) until `yinli train ranker` publishes one trained on today's features.
+                log.warning("ranking by the heuristic: %s", mismatch)
+                self._ranker = None
             self._model_stamp = stamp
         return self._ranker
 

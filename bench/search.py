@@ -40,7 +40,7 @@ from yinli.search.backends.base import Filters, Match, Sort
 from yinli.search.backends.tantivy_backend import TantivyBackend
 from yinli.search.documents import CategoryIndex, SearchDoc
 from yinli.search.ranking import DAY
-from yinli.search.service import SearchEngine, SearchRequest, SearchResult
+from yinli.search.service import EngineResult, SearchEngine, SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 MATCHING = ROOT.parent / "shared" / "data" / "product_matching"
@@ -255,7 +255,7 @@ def run(fn, items: list, rounds: int, per_item: list | None = None) -> dict[str,
     return percentiles(samples, time.perf_counter() - started, cpu)
 
 
-def kind_of(result: SearchResult) -> str:
+def kind_of(result: EngineResult) -> str:
     if result.match is None:
         return "browse" if not result.normalized else "no_words"
     return "relaxed" if result.match is Match.PARTIAL else "words"

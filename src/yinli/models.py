@@ -23,7 +23,7 @@ from yinli.merchants.models import PlatformPolicy, Store, StoreStaff
 from yinli.orders.metrics import StoreMetrics
 from yinli.orders.models import AfterSale, Complaint, Order, OrderLine, Review
 from yinli.payments.models import JournalEntry, JournalTransaction, LedgerAccount, Payment, Refund
-from yinli.search.models import SearchDocument, SearchInteraction, SearchProductStats, SearchQuery, SearchTerm
+from yinli.search.models import LoggedSearch, SearchDocument, SearchInteraction, SearchProductStats, SearchTerm
 from yinli.traffic.models import BoostChange, BoostMembership, Experiment, LaunchEnrolment, TrafficEvent, TrafficPlan
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "LiveSession",
     "LiveSessionProduct",
     "LiveVisit",
+    "LoggedSearch",
     "Order",
     "OrderLine",
     "OutboxCursor",
@@ -64,7 +65,6 @@ __all__ = [
     "SearchDocument",
     "SearchInteraction",
     "SearchProductStats",
-    "SearchQuery",
     "SearchTerm",
     "ShortVideo",
     "SignInThrottle",

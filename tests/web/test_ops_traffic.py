@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import stock
 from tests.web.conftest import sync_search
 from yinli.jobs import run_once
-from yinli.search.models import SearchQuery
+from yinli.search.models import LoggedSearch
 from yinli.traffic.models import Experiment, LaunchEnrolment, TrafficPlan
 
 PAGES = ("/ops/launch", "/ops/boost", "/ops/experiments", "/ops/search")
@@ -155,7 +155,7 @@ def test_search_kpis_count_web_searches_and_their_sales(anon, browser_factory, w
     state = app.state
     run_once(database, state.clock, state.settings, state.gateway)  # the search log attributes the order
     with database.read_sessions() as s:
-        assert s.scalar(select(func.count()).select_from(SearchQuery)) == 4
+        assert s.scalar(select(func.count()).select_from(LoggedSearch)) == 4
     r = browser_factory(world.operator.email).get("/ops/search")
     assert r.status_code == 200
     assert 'id="search-pv">4<' in r.text and 'id="zero-results">1<' in r.text

@@ -22,8 +22,9 @@ from yinli.api.deps import (
     id_query,
     page,
 )
-from yinli.catalog import cards, categories, pricing, service
+from yinli.catalog import cards, categories, service
 from yinli.catalog.models import Product, ProductStatus, Sku, SkuPriceHistory
+from yinli.catalog.price_history import history as prices_of_sku
 from yinli.catalog.schemas import (
     BrandIn,
     BrandOut,
@@ -272,7 +273,7 @@ def price_history(
     db: ReadDB, actor: ActorDep, limit: Limit = 100, cursor: Cursor = None, sku_id: int = id_path()
 ) -> PriceHistoryPage:
     service.get_sku(db, actor, sku_id)
-    rows = pricing.history(db, sku_id, after_id=cursor_value(cursor), limit=limit + 1)
+    rows = prices_of_sku(db, sku_id, after_id=cursor_value(cursor), limit=limit + 1)
     rows, next_cursor = page(rows, limit)
     return PriceHistoryPage(items=[history_out(r) for r in rows], next_cursor=next_cursor)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Product, Sku
-from yinli.catalog.pricing import lowest_prices_since
+from yinli.catalog.price_history import lowest_prices_since
 from yinli.core.clock import Clock
 from yinli.core.money import Money
 from yinli.merchants.models import Store

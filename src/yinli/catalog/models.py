@@ -124,7 +124,7 @@ class SkuPriceHistory(Base):
     """Append-only: every price a SKU has had, from when, set by whom.
 
     Price protection and "lowest price in 30 days" depend on it, so it is never updated or deleted:
-    the ORM refuses (see `catalog.pricing`) and database triggers refuse (see the migration).
+    the ORM refuses (see `catalog.price_history`) and database triggers refuse (see the migration).
     """
 
     __tablename__ = "sku_price_history"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yinli.catalog import pricing
+from yinli.catalog import price_history
 from yinli.catalog.categories import get_category, require_leaf, subtree_leaf_ids
 from yinli.catalog.models import Brand, Product, ProductStatus, Sku
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
@@ -300,7 +300,7 @@ def _add_sku(session: Session, now: Any, actor: Actor, product: Product, spec: d
             session.flush()
     except IntegrityError:
         raise Conflict(f"SKU code {spec['code']!r} exists in this product", field="code", code="sku_code_taken")
-    pricing.record_price(session, sku, now, actor.user_id, "created")
+    price_history.record_price(session, sku, now, actor.user_id, "created")
     return sku
 
 
@@ -373,7 +373,7 @@ def do_update_sku(
     session.flush()
     if (new_price, new_list) != (old_price, old_list):
         why = reason or ("operator" if actor.is_operator else "merchant")
-        pricing.record_price(session, sku, now, actor.user_id, why)
+        price_history.record_price(session, sku, now, actor.user_id, why)
         emit(
             session,
             clock,

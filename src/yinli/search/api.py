@@ -30,7 +30,7 @@ from yinli.search.schemas import (
     SearchHitOut,
     SearchOut,
 )
-from yinli.search.service import MAX_LIMIT, SearchEngine, SearchRequest, SearchResult
+from yinli.search.service import MAX_LIMIT, EngineResult, SearchEngine, SearchRequest
 
 router = APIRouter(tags=["search"])
 
@@ -53,7 +53,7 @@ def _flag(what: str) -> Any:
     return Query(None, description=f"true: only products {what}; false: only those without.")
 
 
-def facets_out(db: Any, engine: SearchEngine, result: SearchResult) -> FacetsOut | None:
+def facets_out(db: Any, engine: SearchEngine, result: EngineResult) -> FacetsOut | None:
     f = result.facets
     if f is None:
         return None

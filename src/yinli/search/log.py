@@ -22,7 +22,7 @@ from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
 from yinli.core.errors import InvalidInput, NotFound
 from yinli.core.outbox import get_cursor, read_after, save_cursor
-from yinli.search.models import SearchAction, SearchInteraction, SearchProductStats, SearchQuery
+from yinli.search.models import LoggedSearch, SearchAction, SearchInteraction, SearchProductStats
 
 CONSUMER = "search_log"
 SEARCH_SURFACE = "search"
@@ -64,8 +64,8 @@ def do_record_search(
     backend: str,
     relaxed: str | None,
     took_us: int,
-) -> SearchQuery:
-    row = SearchQuery(
+) -> LoggedSearch:
+    row = LoggedSearch(
         shopper_id=actor.user_id if actor is not None else None,
         query=query[:256],
         normalized=normalized[:256],
@@ -85,9 +85,9 @@ def do_record_search(
     return row
 
 
-def get_search(session: Session, actor: Actor | None, search_id: int) -> SearchQuery:
+def get_search(session: Session, actor: Actor | None, search_id: int) -> LoggedSearch:
     """A logged search as its shopper may see it; someone else's search is a 404."""
-    row = session.get(SearchQuery, search_id)
+    row = session.get(LoggedSearch, search_id)
     if row is None or (row.shopper_id is not None and (actor is None or actor.user_id != row.shopper_id)):
         raise NotFound(f"no search {search_id}", field="search_id")
     return row
@@ -137,7 +137,7 @@ def attribute_orders(session: Session, clock: Clock, batch: int = 500) -> int:
 
 
 def _record_order_line(session: Session, clock: Clock, order_id: int, line: dict[str, Any]) -> bool:
-    search = session.get(SearchQuery, int(line["source_id"]))
+    search = session.get(LoggedSearch, int(line["source_id"]))
     product_id = int(line["product_id"])
     if search is None:
         return False  # attribution to a search we never logged: not ours to count
@@ -213,11 +213,11 @@ def analytics(
         raise InvalidInput("since and until must be real moments", field="since" if since else "until")
     if since >= until:
         raise InvalidInput("since must be before until", field="since")
-    window = and_(SearchQuery.created_at >= since, SearchQuery.created_at <= until)
+    window = and_(LoggedSearch.created_at >= since, LoggedSearch.created_at <= until)
     pv, with_results = session.execute(
-        select(func.count(), func.count().filter(SearchQuery.total > 0)).where(window)
+        select(func.count(), func.count().filter(LoggedSearch.total > 0)).where(window)
     ).one()
-    shown_rows = session.scalars(select(SearchQuery.shown).where(window))
+    shown_rows = session.scalars(select(LoggedSearch.shown).where(window))
     impressions = sum(len(s or []) for s in shown_rows)
 
     def actions(action: str) -> tuple[int, int, int]:
@@ -227,7 +227,7 @@ def analytics(
                 func.count(distinct(SearchInteraction.search_id)),
                 func.coalesce(func.sum(SearchInteraction.amount_fen), 0),
             )
-            .join(SearchQuery, SearchQuery.id == SearchInteraction.search_id)
+            .join(LoggedSearch, LoggedSearch.id == SearchInteraction.search_id)
             .where(window, SearchInteraction.action == action)
         ).one()
 
@@ -236,12 +236,12 @@ def analytics(
     orders, converted, gmv = actions(SearchAction.ORDER)
 
     def top(zero: bool) -> list[QueryCount]:
-        query = select(SearchQuery.normalized, func.count().label("n")).where(window, SearchQuery.normalized != "")
+        query = select(LoggedSearch.normalized, func.count().label("n")).where(window, LoggedSearch.normalized != "")
         if zero:
-            query = query.where(SearchQuery.total == 0)
+            query = query.where(LoggedSearch.total == 0)
         rows = session.execute(
-            query.group_by(SearchQuery.normalized)
-            .order_by(func.count().desc(), SearchQuery.normalized)
+            query.group_by(LoggedSearch.normalized)
+            .order_by(func.count().desc(), LoggedSearch.normalized)
             .limit(TOP_QUERIES)
         ).all()
         return [QueryCount(r[0], int(r[1])) for r in rows]

@@ -20,7 +20,7 @@ from yinli.core.db import Base, BigId, UTCDateTime
 TsVector = Text().with_variant(TSVECTOR(), "postgresql")
 
 
-class SearchQuery(Base):
+class LoggedSearch(Base):
     """One search page view: what was asked, with which filters, and which products were shown."""
 
     __tablename__ = "search_queries"

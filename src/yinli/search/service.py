@@ -78,7 +78,7 @@ class Hit:
 
 
 @dataclass
-class SearchResult:
+class EngineResult:
     hits: list[Hit]
     total: int
     normalized: str
@@ -240,7 +240,7 @@ class SearchEngine:
         relaxed = self.relax(session, concepts)
         return relaxed, self.backend.retrieve(session, relaxed, filters, sort, window)
 
-    def search(self, session: Session | None, request: SearchRequest) -> SearchResult:
+    def search(self, session: Session | None, request: SearchRequest) -> EngineResult:
         started = time.perf_counter()
         if session is not None:
             self.ensure_ready(session)
@@ -250,7 +250,7 @@ class SearchEngine:
         normalized = normalize(request.q)[:256]
         concepts = self.analyzer.concepts(request.q)
         if normalized and not concepts:  # words we cannot search for (emoji, punctuation): nothing matches
-            return SearchResult([], 0, normalized, None, [], None, None, self._took(started), self.backend.name)
+            return EngineResult([], 0, normalized, None, [], None, None, self._took(started), self.backend.name)
         relevance = request.sort is Sort.RELEVANCE
         window = self.candidates if relevance else request.offset + request.limit + 1
         lexical = LexicalQuery(tuple(concepts))
@@ -277,7 +277,7 @@ class SearchEngine:
         if estimated and facets is not None:
             # the facets visited every match anyway: the price ranges (from 0, open-ended) count them all
             total, estimated = sum(n for _, _, n in facets.prices), False
-        return SearchResult(
+        return EngineResult(
             hits=hits,
             total=total,
             normalized=normalized,
@@ -298,7 +298,7 @@ class SearchEngine:
             self._browse = snapshot
         return snapshot
 
-    def _browse_page(self, request: SearchRequest, filters: Filters, normalized: str, started: float) -> SearchResult:
+    def _browse_page(self, request: SearchRequest, filters: Filters, normalized: str, started: float) -> EngineResult:
         """No words, relevance order: from the precomputed lists (browse.py), not the index."""
         snapshot = self.browse_snapshot()
         ranked, total = browse.page(snapshot, self.features, filters, request.offset, request.limit)
@@ -306,7 +306,7 @@ class SearchEngine:
         end = request.offset + len(hits)
         more = end < total and end < self.candidates
         facets = browse.facets(snapshot, filters) if request.facets and total else None
-        return SearchResult(
+        return EngineResult(
             hits, total, normalized, None, [], facets, end if more else None, self._took(started), self.backend.name
         )
 

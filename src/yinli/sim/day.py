@@ -29,7 +29,7 @@ from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
 from yinli.orders.models import AfterSaleKind, AfterSaleStatus, ComplaintCategory
 from yinli.sim.market import DayStats, Market
-from yinli.sim.shoppers import Purchase, Session
+from yinli.sim.shoppers import Purchase, ShopperVisit
 from yinli.sim.workers import merge_stats
 from yinli.sim.world import Merchant
 
@@ -264,7 +264,7 @@ class Day:
     def on_visit(self, shopper: int) -> None:
         self.active.add(shopper)
         before = len(self.purchases)
-        Session(self.mk, shopper, self.stats, self.purchases).run()
+        ShopperVisit(self.mk, shopper, self.stats, self.purchases).run()
         self.take_purchases(self.purchases[before:], self.mk.clock.now())
 
     def take_purchases(self, purchases: list[Purchase], at: datetime) -> None:

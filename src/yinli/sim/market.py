@@ -29,7 +29,7 @@ from yinli.payments.gateway import SimulatedGateway
 from yinli.search.service import SearchEngine
 from yinli.search.service import engine_for as search_engine_for
 from yinli.sim import world
-from yinli.sim.world import Creator, Leaf, Merchant, Product, Shoppers
+from yinli.sim.world import Creator, Leaf, Merchant, Shoppers, SimProduct
 from yinli.traffic import experiments, plans
 from yinli.traffic.service import TrafficEngine
 from yinli.traffic.service import engine_for as traffic_engine_for
@@ -120,7 +120,7 @@ class Market:
         self.merchants: list[Merchant] = []
         self.creators: list[Creator] = []
         self.shoppers: Shoppers = world.draw_shoppers(self.world_rng, 0, 1, np.ones(1))
-        self.products: dict[int, Product] = {}
+        self.products: dict[int, SimProduct] = {}
         self.store_merchant: dict[int, int] = {}
         self.operator = Actor(0, Role.OPERATOR)
         self.days: list[DayStats] = []
@@ -270,7 +270,7 @@ class Market:
         for sku_id in sku_ids:
             inventory.do_set_on_hand(s, sku_id, int(rng.integers(30, 300)), self.clock.now(), m.owner_id)  # type: ignore[arg-type]
         quality = float(np.clip(m.quality + rng.normal(0, 0.08), 0.0, 1.0))
-        self.products[product.id] = Product(product.id, m.index, leaf, market, sku_ids, quality)
+        self.products[product.id] = SimProduct(product.id, m.index, leaf, market, sku_ids, quality)
         m.product_ids.append(product.id)
 
     def _add_creators(self) -> None:

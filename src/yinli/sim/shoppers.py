@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import select
 
 from yinli.catalog.cards import ProductCard, build_cards
-from yinli.catalog.models import Product as ProductRow
+from yinli.catalog.models import Product
 from yinli.checkout import service as checkout
 from yinli.content import live, videos
 from yinli.content.models import LiveSessionProduct, VideoProduct
@@ -64,7 +64,7 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-class Session:
+class ShopperVisit:
     """One shopper's visit; `run()` returns the purchase made, if any (at most one per visit)."""
 
     def __init__(
@@ -200,7 +200,7 @@ class Session:
         if not offers:
             return
         with mk.database.read_sessions() as s:
-            rows = list(s.scalars(select(ProductRow).where(ProductRow.id.in_({o.product_id for o in offers}))))
+            rows = list(s.scalars(select(Product).where(Product.id.in_({o.product_id for o in offers}))))
             cards = {c.product_id: c for c in build_cards(s, mk.clock, rows)}
         for offer in offers:
             card = cards.get(offer.product_id)

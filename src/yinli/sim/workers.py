@@ -48,8 +48,8 @@ from yinli.core.settings import Settings
 from yinli.payments.gateway import SimulatedGateway
 from yinli.search import service as search_service
 from yinli.sim.market import DayStats, Market, SimConfig
-from yinli.sim.shoppers import Purchase, Session
-from yinli.sim.world import Merchant, Product
+from yinli.sim.shoppers import Purchase, ShopperVisit
+from yinli.sim.world import Merchant, SimProduct
 from yinli.traffic.service import TrafficEngine
 
 Visit = tuple[datetime, int]  # (when, shopper index)
@@ -76,7 +76,7 @@ class Epoch:
     day: int
     visits: list[Visit]
     merchants: list[Merchant]  # joined since the last epoch
-    products: list[tuple[int, Product]]  # listed since the last epoch
+    products: list[tuple[int, SimProduct]]  # listed since the last epoch
     charisma: list[tuple[int, float]]  # live sessions scheduled since the last epoch -> host's pull
     trust: dict[int, float]  # the visiting shoppers' trust now
     refresh: bool  # the jobs have run since the last epoch: reload the engines
@@ -224,7 +224,7 @@ def run_visits(mk: Market, day: int, visits: list[Visit], stats: DayStats) -> li
     for at, shopper in visits:
         mk.clock.set(max(mk.clock.now(), at))
         purchases: list[Purchase] = []
-        Session(mk, shopper, stats, purchases, rng=visit_rng(mk.config.seed, day, shopper)).run()
+        ShopperVisit(mk, shopper, stats, purchases, rng=visit_rng(mk.config.seed, day, shopper)).run()
         outcomes.append(Outcome(shopper, mk.clock.now(), purchases))
     return outcomes
 

@@ -83,7 +83,7 @@ class Creator:
 
 
 @dataclass
-class Product:
+class SimProduct:
     id: int
     merchant: int
     leaf: Leaf

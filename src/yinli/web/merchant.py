@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
-from yinli.catalog import categories, pricing
+from yinli.catalog import categories, price_history
 from yinli.catalog import service as catalog
 from yinli.catalog.models import ProductStatus
 from yinli.catalog.schemas import ProductIn, ProductUpdateIn, SkuIn, SkuUpdateIn
@@ -388,7 +388,7 @@ def _render_product(
     product = _managed_product(web, db, product_id)
     skus = catalog.skus_of(db, product.id)
     levels = inventory.levels(db, [s.id for s in skus]) if skus else {}
-    history = {s.id: pricing.history(db, s.id, limit=50) for s in skus}
+    history = {s.id: price_history.history(db, s.id, limit=50) for s in skus}
     history_charts = {
         sku_id: charts.columns(
             web.t("价格记录"),

@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
-from yinli.catalog import cards, categories, pricing
+from yinli.catalog import cards, categories
 from yinli.catalog import service as catalog
+from yinli.catalog.price_history import lowest_prices_since
 from yinli.checkout import service as checkout
 from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
@@ -156,7 +157,7 @@ def _product_view(web: Web, db, clock, product_id: int, sku_id: int | None) -> d
         in_stock = [s for s in skus if stock.get(s.id, 0) > 0] or skus
         selected = min(in_stock, key=lambda s: (s.price_fen, s.id))
     card = cards.build_cards(db, clock, [product])[0]
-    lowest = pricing.lowest_prices_since(db, [selected.id], clock.now() - cards.LOWEST_PRICE_WINDOW) if selected else {}
+    lowest = lowest_prices_since(db, [selected.id], clock.now() - cards.LOWEST_PRICE_WINDOW) if selected else {}
     return {
         "lowest_30d": lowest.get(selected.id) if selected else None,
         "product": product,

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ActorDep, ClockDep, IdempotencyDep, ReadDB, SettingsDep, id_path
+from yinli.checkout import quote as quotes
 from yinli.checkout import service
 from yinli.checkout.pricing import UnitPrice
 from yinli.checkout.schemas import (
@@ -38,35 +39,36 @@ def breakdown(unit: UnitPrice) -> PriceBreakdown:
 
 
 def cart_out(session: Session, actor: Actor | None) -> CartOut:
-    stores = []
-    for group in service.view_cart(session, actor):
-        lines = [
-            CartLineOut(
-                item_id=item.id,
-                sku_id=sku.id,
-                product_id=product.id,
-                title=product.title,
-                attributes=dict(sku.attributes or {}),
-                quantity=item.quantity,
-                unit=breakdown(price),
-                line_total=MoneyOut.fen(price.final * item.quantity),
-                on_sale=on_sale,
-                available=available,
-                surface=item.surface,
-            )
-            for item, sku, product, price, on_sale, available in group.lines
-        ]
-        stores.append(
+    quote = quotes.quote_cart(session, actor)
+    return CartOut(
+        stores=[
             CartStoreOut(
                 store_id=group.store.id,
                 store_name=group.store.name,
-                lines=lines,
+                lines=[
+                    CartLineOut(
+                        item_id=line.item.id if line.item else 0,
+                        sku_id=line.sku.id,
+                        product_id=line.product.id,
+                        title=line.product.title,
+                        attributes=dict(line.sku.attributes or {}),
+                        quantity=line.quantity,
+                        unit=breakdown(line.unit),
+                        line_total=MoneyOut.fen(line.line_total),
+                        on_sale=line.on_sale,
+                        available=line.available or 0,
+                        surface=line.surface,
+                    )
+                    for line in group.lines
+                ],
                 items_total=MoneyOut.fen(group.items_total),
                 shipping_fee=MoneyOut.fen(group.shipping_fee),
-                total=MoneyOut.fen(group.items_total + group.shipping_fee),
+                total=MoneyOut.fen(group.total),
             )
-        )
-    return CartOut(stores=stores, total=MoneyOut.fen(sum(s.total.amount for s in stores)))
+            for group in quote.stores
+        ],
+        total=MoneyOut.fen(quote.total),
+    )
 
 
 @router.get("/cart", response_model=CartOut, summary="The cart by store, with the prices checkout will charge")

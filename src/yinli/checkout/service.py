@@ -110,8 +110,11 @@ def price_lines(
 # --- cart ------------------------------------------------------------------------------------------------
 
 
-def _buyer(actor: Actor | None) -> Actor:
+def require_buyer(actor: Actor | None) -> Actor:
     return require_role(actor, *BUYER_ROLES)
+
+
+_buyer = require_buyer
 
 
 def do_add_to_cart(
@@ -187,45 +190,6 @@ def do_remove_from_cart(session: Session, actor: Actor | None, item_id: int) -> 
     actor = _buyer(actor)
     session.delete(_own_item(session, actor, item_id))
     session.flush()
-
-
-@dataclass
-class CartStore:
-    store: Store
-    lines: list[tuple[CartItem, Sku, Product, UnitPrice, bool, int]]  # item, sku, product, price, on sale, available
-    items_total: int
-    shipping_fee: int
-
-
-def view_cart(session: Session, actor: Actor | None) -> list[CartStore]:
-    """The cart grouped by store with the same prices checkout will charge; lines no longer on sale are
-    kept (flagged) so the shopper sees what happened to them."""
-    actor = _buyer(actor)
-    items = list(session.scalars(select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)))
-    if not items:
-        return []
-    skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_({i.sku_id for i in items})))}
-    products = {
-        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({s.product_id for s in skus.values()})))
-    }
-    stores = {
-        s.id: s for s in session.scalars(select(Store).where(Store.id.in_({p.store_id for p in products.values()})))
-    }
-    stock = inventory.available(session, skus)
-    groups: dict[int, CartStore] = {}
-    for item in items:
-        sku = skus[item.sku_id]
-        product = products[sku.product_id]
-        store = stores[product.store_id]
-        on_sale = sku.is_active and product.status == ProductStatus.LISTED and store.status == StoreStatus.ACTIVE
-        group = groups.setdefault(store.id, CartStore(store, [], 0, 0))
-        price = unit_price(sku)
-        group.lines.append((item, sku, product, price, on_sale, stock[sku.id]))
-        if on_sale:
-            group.items_total += price.final * item.quantity
-    for group in groups.values():
-        group.shipping_fee = shipping_policy(group.store).fee_for(group.items_total) if group.items_total else 0
-    return [groups[k] for k in sorted(groups)]
 
 
 # --- checkout --------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ order is refunded exactly what was paid, in one part or many.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from yinli.accounts.service import lock_user
 from yinli.core.auth import Actor, require_actor, require_store_manager
 from yinli.core.clock import Clock
-from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from yinli.core.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from yinli.core.outbox import emit
 from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
@@ -84,6 +86,155 @@ def _in_good_standing(session: Session, clock: Clock, settings: Settings, shoppe
     return (recent or 0) < settings.auto_refund_max_recent
 
 
+# --- may it happen? --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an after-sale action may not happen: a stable code, words for people, and the error that
+    `do_*` raises for it (so the page's buttons and the service's refusals cannot drift apart)."""
+
+    code: str
+    message: str
+    error: type[DomainError]
+    field: str | None = None
+
+    def raise_(self) -> NoReturn:
+        raise self.error(self.message, field=self.field, code=self.code)
+
+
+@dataclass(frozen=True)
+class AfterSaleOption:
+    kind: AfterSaleKind
+    refusal: Refusal | None  # None: may be asked for
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+    def enforce(self) -> None:
+        if self.refusal is not None:
+            self.refusal.raise_()
+
+
+@dataclass(frozen=True)
+class LineOption:
+    order_line_id: int
+    refundable_quantity: int  # units not refunded yet
+    returnable: bool  # no-reason returns (seven_day_returns) and units left
+
+
+@dataclass(frozen=True)
+class AfterSaleOptions:
+    """Which after-sales the order's shopper may ask for now, and why not."""
+
+    order_id: int
+    user_id: int | None  # who asked
+    refund_only: AfterSaleOption
+    return_refund: AfterSaleOption
+    lines: tuple[LineOption, ...]
+    open_after_sale_id: int | None
+    return_window_closes: datetime | None
+
+    def of(self, kind: AfterSaleKind) -> AfterSaleOption:
+        return self.refund_only if kind is AfterSaleKind.REFUND_ONLY else self.return_refund
+
+
+def check_after_sale(
+    order: Order,
+    lines: list[OrderLine],
+    open_after_sale_id: int | None,
+    user_id: int | None,
+    now: datetime,
+    settings: Settings,
+) -> AfterSaleOptions:
+    """The rules of asking, in the order do_request applies them: the buyer only; refund only while
+    paid (not shipped); a return while delivered and inside the no-reason window, for an order with a
+    no-reason line; one open case at a time. Which units a request names is checked by do_request."""
+    closes = return_window_closes(order, settings)
+
+    def option(kind: AfterSaleKind) -> AfterSaleOption:
+        if user_id != order.shopper_id:
+            return AfterSaleOption(
+                kind, Refusal("not_shopper", "only the shopper who bought can ask for a refund", Forbidden)
+            )
+        if kind is AfterSaleKind.REFUND_ONLY and order.status != OrderStatus.PAID:
+            why = "refund only is for paid orders not yet shipped; ask for a return"
+            return AfterSaleOption(kind, Refusal("invalid_transition", why, InvalidTransition, "kind"))
+        if kind is AfterSaleKind.RETURN_REFUND:
+            if order.status != OrderStatus.DELIVERED:
+                why = "returns are for delivered orders"
+                return AfterSaleOption(kind, Refusal("invalid_transition", why, InvalidTransition, "kind"))
+            if closes is None or now > closes:
+                why = "the return window has closed"
+                return AfterSaleOption(kind, Refusal("return_window_closed", why, InvalidTransition, "kind"))
+        if open_after_sale_id is not None:
+            why = f"after-sale {open_after_sale_id} for this order is still open"
+            return AfterSaleOption(kind, Refusal("after_sale_open", why, Conflict))
+        if kind is AfterSaleKind.RETURN_REFUND and not any(line.seven_day_returns for line in lines):
+            why = "nothing in this order has no-reason returns"
+            return AfterSaleOption(kind, Refusal("no_returns", why, Conflict))
+        return AfterSaleOption(kind, None)
+
+    return AfterSaleOptions(
+        order_id=order.id,
+        user_id=user_id,
+        refund_only=option(AfterSaleKind.REFUND_ONLY),
+        return_refund=option(AfterSaleKind.RETURN_REFUND),
+        lines=tuple(
+            LineOption(
+                line.id,
+                line.quantity - line.refunded_quantity,
+                line.seven_day_returns and line.quantity > line.refunded_quantity,
+            )
+            for line in lines
+        ),
+        open_after_sale_id=open_after_sale_id,
+        return_window_closes=closes,
+    )
+
+
+@dataclass(frozen=True)
+class CaseOptions:
+    """What the shopper may do next on an after-sale: send the goods back, withdraw."""
+
+    ship_return: Refusal | None
+    withdraw: Refusal | None
+
+
+def check_case(case: AfterSale, user_id: int | None) -> CaseOptions:
+    def shopper_may(action: str, statuses: tuple[AfterSaleStatus, ...]) -> Refusal | None:
+        if user_id != case.shopper_id:
+            return Refusal("forbidden", f"only the shopper {action}", Forbidden)
+        if case.status not in statuses:
+            return Refusal("invalid_transition", f"this after-sale is {case.status}", InvalidTransition, "status")
+        return None
+
+    return CaseOptions(
+        ship_return=shopper_may("sends the goods back", (AfterSaleStatus.AWAITING_RETURN,)),
+        withdraw=shopper_may("withdraws their request", (AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN)),
+    )
+
+
+def _open_case_id(session: Session, order_id: int) -> int | None:
+    return session.scalar(
+        select(AfterSale.id).where(
+            AfterSale.order_id == order_id, AfterSale.status.in_([s.value for s in orders.OPEN_AFTER_SALE])
+        )
+    )
+
+
+def after_sale_options(
+    session: Session, clock: Clock, settings: Settings, actor: Actor | None, order_id: int
+) -> AfterSaleOptions:
+    """check_after_sale for an order the actor may see (its shopper; staff and operators see every
+    option refused as not theirs). Unlocked: the answer may be overtaken; do_request decides again."""
+    order = orders.get_order(session, actor, order_id)
+    assert actor is not None
+    lines = orders.lines_of(session, [order.id])[order.id]
+    return check_after_sale(order, lines, _open_case_id(session, order.id), actor.user_id, clock.now(), settings)
+
+
 def do_request(
     session: Session,
     clock: Clock,
@@ -99,28 +250,18 @@ def do_request(
     """The shopper asks for money back on some units (`lines`: order_line_id, quantity) or the whole order."""
     order = orders.get_order(session, actor, order_id)
     assert actor is not None
-    if actor.user_id != order.shopper_id:
-        raise Forbidden("only the shopper who bought can ask for a refund")
+    if actor.user_id != order.shopper_id:  # before taking the lock: others may not queue on it
+        check_after_sale(order, [], None, actor.user_id, clock.now(), settings).of(kind).enforce()
     # Lock the order: concurrent requests, shipping and completion queue here, so the checks below see
     # their outcome (one open case at a time; no refund-only on an order shipped meanwhile).
     session.refresh(order, with_for_update=True)
     now = clock.now()
-    if kind is AfterSaleKind.REFUND_ONLY and order.status != OrderStatus.PAID:
-        raise InvalidTransition("refund only is for paid orders not yet shipped; ask for a return", field="kind")
-    if kind is AfterSaleKind.RETURN_REFUND:
-        if order.status != OrderStatus.DELIVERED:
-            raise InvalidTransition("returns are for delivered orders", field="kind")
-        assert order.delivered_at is not None
-        if now > order.delivered_at + timedelta(days=settings.return_window_days):
-            raise InvalidTransition("the return window has closed", field="kind", code="return_window_closed")
-    open_case = session.scalar(
-        select(AfterSale.id).where(
-            AfterSale.order_id == order.id, AfterSale.status.in_([s.value for s in orders.OPEN_AFTER_SALE])
-        )
-    )
-    if open_case is not None:
-        raise Conflict(f"after-sale {open_case} for this order is still open", code="after_sale_open")
     order_lines = {line.id: line for line in orders.lines_of(session, [order.id])[order.id]}
+    option = check_after_sale(
+        order, list(order_lines.values()), _open_case_id(session, order.id), actor.user_id, now, settings
+    ).of(kind)
+    if option.refusal is not None and option.refusal.code != "no_returns":  # no_returns: per line, below
+        option.refusal.raise_()
     wanted = lines if lines is not None else [(i, ol.quantity - ol.refunded_quantity) for i, ol in order_lines.items()]
     chosen: dict[int, int] = {}
     for i, (line_id, quantity) in enumerate(wanted):
@@ -312,8 +453,8 @@ def do_ship_return(
 ) -> AfterSale:
     case = get_after_sale(session, actor, after_sale_id)
     assert actor is not None
-    if actor.user_id != case.shopper_id:
-        raise Forbidden("only the shopper sends the goods back")
+    if (refusal := check_case(case, actor.user_id).ship_return) is not None:
+        refusal.raise_()
     _set_status(session, case, AfterSaleStatus.AWAITING_RETURN, AfterSaleStatus.RETURN_SHIPPED)
     case.return_carrier, case.return_tracking_no = carrier, tracking_no
     session.flush()
@@ -334,9 +475,7 @@ def do_receive_return(
 def do_withdraw(session: Session, clock: Clock, actor: Actor | None, after_sale_id: int) -> AfterSale:
     case = get_after_sale(session, actor, after_sale_id)
     assert actor is not None
-    if actor.user_id != case.shopper_id:
-        raise Forbidden("only the shopper withdraws their request")
-    if case.status not in (AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN):
-        raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    if (refusal := check_case(case, actor.user_id).withdraw) is not None:
+        refusal.raise_()
     _set_status(session, case, AfterSaleStatus(case.status), AfterSaleStatus.WITHDRAWN)
     return case

@@ -29,6 +29,9 @@ from yinli.orders import service as orders
 from yinli.orders.models import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
 from yinli.orders.schemas import (
     AfterSaleIn,
+    AfterSaleLineOptionOut,
+    AfterSaleOptionOut,
+    AfterSaleOptionsOut,
     AfterSaleOut,
     AfterSalesPage,
     ComplaintIn,
@@ -165,6 +168,40 @@ def after_sale_out(case: AfterSale) -> AfterSaleOut:
         created_at=case.created_at,
         refunded_at=case.refunded_at,
     )
+
+
+def after_sale_options_out(o: aftersales.AfterSaleOptions) -> AfterSaleOptionsOut:
+    return AfterSaleOptionsOut(
+        order_id=o.order_id,
+        options=[
+            AfterSaleOptionOut(
+                kind=option.kind.value,
+                allowed=option.allowed,
+                reason=option.refusal.code if option.refusal else None,
+                message=option.refusal.message if option.refusal else None,
+            )
+            for option in (o.refund_only, o.return_refund)
+        ],
+        lines=[
+            AfterSaleLineOptionOut(
+                order_line_id=x.order_line_id, refundable_quantity=x.refundable_quantity, returnable=x.returnable
+            )
+            for x in o.lines
+        ],
+        open_after_sale_id=o.open_after_sale_id,
+        return_window_closes=o.return_window_closes,
+    )
+
+
+@router.get(
+    "/orders/{order_id}/after-sale-options",
+    response_model=AfterSaleOptionsOut,
+    summary="Which after-sales the shopper may ask for now, and why not",
+)
+def after_sale_options(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, order_id: int = id_path()
+) -> AfterSaleOptionsOut:
+    return after_sale_options_out(aftersales.after_sale_options(db, clock, settings, actor, order_id))
 
 
 @router.post(

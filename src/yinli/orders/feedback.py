@@ -9,12 +9,23 @@ from sqlalchemy.orm import Session
 from yinli.catalog import service as catalog
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
 from yinli.core.clock import Clock
-from yinli.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from yinli.core.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from yinli.core.outbox import emit
 from yinli.merchants.models import Store
 from yinli.orders.models import Complaint, ComplaintCategory, Order, OrderLine, OrderStatus, Review
 
 REVIEWABLE = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def check_review(order: Order, line: OrderLine, user_id: int | None) -> DomainError | None:
+    """May this user review this line now? None, or the error do_review raises (the page hides the form)."""
+    if order.shopper_id != user_id:
+        return NotFound(f"no order line {line.id} of yours", field="order_line_id")
+    if order.status not in REVIEWABLE:
+        return InvalidTransition("review after the goods have arrived", field="order_line_id", code="not_delivered")
+    if line.refunded_quantity == line.quantity:
+        return Conflict("this line was refunded", field="order_line_id", code="refunded")
+    return None
 
 
 def do_review(
@@ -25,10 +36,8 @@ def do_review(
     order = session.get(Order, line.order_id) if line else None
     if line is None or order is None or order.shopper_id != actor.user_id:
         raise NotFound(f"no order line {order_line_id} of yours", field="order_line_id")
-    if order.status not in REVIEWABLE:
-        raise InvalidTransition("review after the goods have arrived", field="order_line_id", code="not_delivered")
-    if line.refunded_quantity == line.quantity:
-        raise Conflict("this line was refunded", field="order_line_id", code="refunded")
+    if (refusal := check_review(order, line, actor.user_id)) is not None:
+        raise refusal
     if not 1 <= rating <= 5:
         raise InvalidInput("rating is 1 to 5 stars", field="rating")
     review = Review(

@@ -78,6 +78,27 @@ class AfterSaleIn(Input):
     lines: list[AfterSaleLineIn] | None = Field(None, max_length=50, description="Leave out for the whole order.")
 
 
+class AfterSaleOptionOut(Output):
+    kind: str
+    allowed: bool
+    reason: str | None = Field(description="Why not, as a stable code (null when allowed).")
+    message: str | None = Field(description="Why not, in words.")
+
+
+class AfterSaleLineOptionOut(Output):
+    order_line_id: int
+    refundable_quantity: int = Field(description="Units not refunded yet.")
+    returnable: bool = Field(description="No-reason returns apply and units are left.")
+
+
+class AfterSaleOptionsOut(Output):
+    order_id: int
+    options: list[AfterSaleOptionOut]
+    lines: list[AfterSaleLineOptionOut]
+    open_after_sale_id: int | None
+    return_window_closes: datetime | None
+
+
 class AfterSaleOut(Output):
     id: int
     order_id: int

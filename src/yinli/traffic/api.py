@@ -17,7 +17,7 @@ from yinli.catalog.models import Product
 from yinli.content.models import LiveRoom, LiveSession, ShortVideo, VideoProduct
 from yinli.core.clock import Clock
 from yinli.core.ids import encode_cursor
-from yinli.traffic import events, experiments, explain, plans
+from yinli.traffic import coverage, events, experiments, explain, plans
 from yinli.traffic.feed import FeedPage, ServingState
 from yinli.traffic.schemas import (
     BoostChangeOut,
@@ -37,6 +37,7 @@ from yinli.traffic.schemas import (
     FeedVideoOut,
     LaunchConfigIn,
     LaunchConfigOut,
+    LaunchCoverageOut,
     LaunchKpiOut,
     LaunchOut,
     MembershipOut,
@@ -201,6 +202,15 @@ def set_launch(
     config = plans.do_set_launch_config(db, clock, settings, actor, body.model_dump(exclude_none=True))
     db.commit()
     return LaunchConfigOut(**asdict(config))
+
+
+@router.get(
+    "/traffic/launch/coverage",
+    response_model=LaunchCoverageOut,
+    summary="Launch plan coverage: active stores, new merchants, listed, enrolled (operators)",
+)
+def launch_coverage(db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep) -> LaunchCoverageOut:
+    return LaunchCoverageOut(**asdict(coverage.launch_coverage(db, clock, settings, actor)))
 
 
 def _boost_config_out(config: plans.BoostConfig) -> BoostConfigOut:

@@ -168,6 +168,15 @@ class EnrolmentOut(Output):
     withheld_reason: str | None
 
 
+class LaunchCoverageOut(Output):
+    active_stores: int
+    new_merchants: int = Field(
+        description="Active stores within new_merchant_days of their first listing (or unlisted)."
+    )
+    new_listed: int = Field(description="New merchants that have listed.")
+    new_enrolled: int = Field(description="Listed new merchants with a launch enrolment (any status).")
+
+
 class LaunchOut(Output):
     config: LaunchConfigOut
     kpi: LaunchKpiOut

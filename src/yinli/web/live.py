@@ -22,13 +22,13 @@ from sqlalchemy import select
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
 from yinli.catalog import service as catalog
+from yinli.checkout import once as checkout_once
 from yinli.checkout import service as checkout
 from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address
 from yinli.content import live
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput
-from yinli.core.idempotency import run_idempotent
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
@@ -172,27 +172,21 @@ def place_and_pay(
     actor = require_roles(web, *BUYERS)
     try:
         address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
-        fingerprint = {"address": address, "line": [line.sku_id, line.quantity, line.source_id]}
-
-        def action() -> tuple[int, object]:
-            payment, _ = checkout.do_checkout(db, clock, settings, actor, lines=[line], address=address)
-            return 201, {"payment_id": payment.id}
-
-        _, body, _ = run_idempotent(
+        payment_id = checkout_once.do_checkout_once(
             db,
             clock,
-            scope=f"user:{actor.user_id}",
-            key=f"web-{line.surface.value}-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
-            method="POST",
+            settings,
+            actor,
+            form_key=form.text("form_key"),
+            flow=line.surface.value,
             path=f"{base}/order",
-            body=fingerprint,
-            action=action,
+            lines=[line],
+            address=address,
         )
     except (DomainError, ValidationError) as exc:
         db.rollback()
         errors = field_errors(web, exc, {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity"})
         return buy_panel(web, db, settings, base, line, dict(form), errors, 422)
-    payment_id = int(body["payment_id"])  # type: ignore[index]
     database = request.app.state.db
     in_video = line.surface is Surface.SHORT_VIDEO
     try:

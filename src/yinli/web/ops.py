@@ -15,6 +15,7 @@ from yinli.merchants import service as merchants
 from yinli.merchants.models import StoreStatus
 from yinli.merchants.schemas import PolicyIn, StoreReviewIn
 from yinli.orders import reports
+from yinli.traffic import coverage
 from yinli.web import charts, i18n
 from yinli.web.core import (
     FormDep,
@@ -49,9 +50,7 @@ def home(request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: S
     total = sum(by_surface.values())
     shares = {s: (v * 100 // total if total else 0) for s, v in by_surface.items()}
     applied = merchants.list_stores(db, web.actor, status=StoreStatus.APPLIED, after_id=None, limit=200)
-    active = merchants.list_stores(db, web.actor, status=StoreStatus.ACTIVE, after_id=None, limit=10_000)
-    policy = merchants.get_policy(db, settings)
-    new_merchants = [s for s in active if merchants.is_new_merchant(s, policy, until)]
+    cover = coverage.launch_coverage(db, clock, settings, web.actor)
     return web.render(
         "ops/home.html",
         days=days,
@@ -69,8 +68,8 @@ def home(request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: S
             axis_label="¥",
         ),
         applied=len(applied),
-        active=len(active),
-        new_merchants=len(new_merchants),
+        active=cover.active_stores,
+        new_merchants=cover.new_merchants,
         section="home",
     )
 

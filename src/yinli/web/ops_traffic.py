@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError
-from yinli.merchants import service as merchants
-from yinli.merchants.models import Store, StoreStatus
+from yinli.merchants.models import Store
 from yinli.search import log as search_log
-from yinli.traffic import experiments, plans
+from yinli.traffic import coverage, experiments, plans
 from yinli.traffic.models import LaunchStatus
 from yinli.traffic.ranking import POLICIES
 from yinli.traffic.schemas import BoostConfigIn, ExperimentIn, LaunchConfigIn
@@ -80,11 +79,7 @@ def _render_launch(
             "window_days": str(config.window_days),
             "share": f"{config.share * 100:g}",
         }
-    policy = merchants.get_policy(db, settings)
-    active = merchants.list_stores(db, web.actor, status=StoreStatus.ACTIVE, after_id=None, limit=10_000)
-    new_now = [s for s in active if merchants.is_new_merchant(s, policy, clock.now())]
-    enrolled_ids = {r.store_id for r in plans.launch_overview(db, settings, web.actor, status=None, limit=10_000)[2]}
-    listed_new = [s for s in new_now if s.first_listed_at is not None]
+    cover = coverage.launch_coverage(db, clock, settings, web.actor)
     return web.render(
         "ops/launch.html",
         status_code=status_code,
@@ -94,9 +89,9 @@ def _render_launch(
         names=_store_names(db, {r.store_id for r in rows}),
         status=status,
         tabs=[s.value for s in LaunchStatus],
-        new_merchants=len(new_now),
-        new_listed=len(listed_new),
-        new_enrolled=sum(1 for s in listed_new if s.id in enrolled_ids),
+        new_merchants=cover.new_merchants,
+        new_listed=cover.new_listed,
+        new_enrolled=cover.new_enrolled,
         form=form,
         errors=errors or FormErrors(),
         section="launch",

@@ -65,9 +65,8 @@ def _render_order(
     order = orders.get_order(db, web.actor, order_id)
     lines = orders.lines_of(db, [order.id])[order.id]
     cases = aftersales.after_sales_of_order(db, web.actor, order.id)
-    open_case = next((c for c in cases if c.status in {s.value for s in orders.OPEN_AFTER_SALE}), None)
-    return_until = aftersales.return_window_closes(order, settings)
-    window_open = order.status == OrderStatus.DELIVERED and return_until is not None and clock.now() <= return_until
+    reviewed = feedback.reviewed_line_ids(db, [line.id for line in lines])
+    options = aftersales.after_sale_options(db, clock, settings, web.actor, order.id)
     return web.render(
         "shop/order.html",
         status_code=status_code,
@@ -75,14 +74,16 @@ def _render_order(
         lines=lines,
         store=db.get(Store, order.store_id),
         cases=cases,
-        open_case=open_case,
-        can_refund=order.status == OrderStatus.PAID and open_case is None,
-        can_return=window_open and open_case is None and any(line.seven_day_returns for line in lines),
-        reviewable=order.status in feedback.REVIEWABLE
-        and order.shopper_id == (web.actor.user_id if web.actor else None),
-        reviewed=feedback.reviewed_line_ids(db, [line.id for line in lines]),
+        open_case=next((c for c in cases if c.id == options.open_after_sale_id), None),
+        options=options,
+        reviewable={
+            line.id
+            for line in lines
+            if line.id not in reviewed and feedback.check_review(order, line, options.user_id) is None
+        },
+        reviewed=reviewed,
         review_errors=review_errors or {},
-        return_until=return_until,
+        return_until=options.return_window_closes,
     )
 
 
@@ -220,6 +221,7 @@ def _render_case(
         "shop/after_sale.html",
         status_code=status_code,
         case=case,
+        options=aftersales.check_case(case, web.actor.user_id if web.actor else None),
         order=order,
         lines=lines,
         errors=errors or FormErrors(),

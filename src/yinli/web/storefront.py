@@ -20,13 +20,14 @@ from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards, categories
 from yinli.catalog import service as catalog
 from yinli.catalog.price_history import lowest_prices_since
+from yinli.checkout import once as checkout_once
+from yinli.checkout import quote as quotes
 from yinli.checkout import service as checkout
 from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
 from yinli.content import videos
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput, NotFound
-from yinli.core.idempotency import run_idempotent
 from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
@@ -236,9 +237,8 @@ def store_page(
 
 
 def _cart_context(web: Web, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    groups = checkout.view_cart(db, web.actor)
-    total = sum(g.items_total + g.shipping_fee for g in groups)
-    return {"groups": groups, "total": total}
+    quote = quotes.quote_cart(db, web.actor)
+    return {"groups": quote.stores, "total": quote.total}
 
 
 @router.get("/cart", response_class=HTMLResponse)
@@ -369,29 +369,9 @@ def _source_id(surface: Surface, value: str | None) -> int | None:
     return parse_id(value) if surface in SOURCED else None
 
 
-def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> quotes.Quote:  # type: ignore[no-untyped-def]
     """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
-    if line is None:
-        return [
-            {
-                "store": g.store,
-                "lines": [(p, s, q.quantity, price) for q, s, p, price, on_sale, _ in g.lines if on_sale],
-                "items_total": g.items_total,
-                "shipping_fee": g.shipping_fee,
-            }
-            for g in checkout.view_cart(db, web.actor)
-            if g.items_total
-        ]
-    priced = checkout.price_lines(db, settings, [line])[0]
-    items_total = priced.total
-    return [
-        {
-            "store": priced.store,
-            "lines": [(priced.product, priced.sku, line.quantity, priced.unit)],
-            "items_total": items_total,
-            "shipping_fee": checkout.shipping_policy(priced.store).fee_for(items_total),
-        }
-    ]
+    return quotes.quote_cart(db, web.actor).payable() if line is None else quotes.quote_lines(db, settings, line)
 
 
 def _render_checkout(
@@ -403,12 +383,12 @@ def _render_checkout(
     errors: FormErrors,
     status_code: int = 200,  # type: ignore[no-untyped-def]
 ) -> Response:
-    groups = _checkout_preview(web, db, settings, line)
+    quote = _checkout_preview(web, db, settings, line)
     return web.render(
         "shop/checkout.html",
         status_code=status_code,
-        groups=groups,
-        total=sum(g["items_total"] + g["shipping_fee"] for g in groups),
+        groups=quote.stores,
+        total=quote.total,
         line=line,
         form=form,
         errors=errors,
@@ -436,28 +416,17 @@ def place_order(
     try:
         address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
         note = form.text("note")[:200]
-        fingerprint = {
-            "address": address,
-            "note": note,
-            "line": [line.sku_id, line.quantity, line.source_id] if line else None,
-        }
-
-        def action() -> tuple[int, object]:
-            payment, _ = checkout.do_checkout(
-                db, clock, settings, actor, lines=[line] if line else None, address=address, note=note
-            )
-            return 201, {"payment_id": payment.id}
-
-        # The form carries a key: a double submit (or a reload of the POST) pays for one checkout, not two.
-        _, body, _ = run_idempotent(
+        payment_id = checkout_once.do_checkout_once(
             db,
             clock,
-            scope=f"user:{actor.user_id}",
-            key="web-checkout-" + (form.text("form_key")[:64] or secrets.token_urlsafe(16)),
-            method="POST",
+            settings,
+            actor,
+            form_key=form.text("form_key"),
+            flow="checkout",
             path="/checkout",
-            body=fingerprint,
-            action=action,
+            lines=[line] if line else None,
+            address=address,
+            note=note,
         )
     except ValidationError as exc:
         db.rollback()
@@ -471,7 +440,7 @@ def place_order(
         if exc.code == "invalid_input" and any(k.startswith("idempotency") for k in errors):
             errors = general_error(web, exc)
         return _render_checkout(web, db, settings, line, dict(form), errors, 422 if exc.status < 500 else exc.status)
-    return web.redirect(f"/pay/{body['payment_id']}")
+    return web.redirect(f"/pay/{payment_id}")
 
 
 @router.get("/pay/{payment_id}", response_class=HTMLResponse)

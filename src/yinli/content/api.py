@@ -30,7 +30,7 @@ from yinli.api.deps import (
 )
 from yinli.catalog import categories
 from yinli.catalog.api import cards_for
-from yinli.content import affiliate, attribution, creators, live, shelf, videos
+from yinli.content import affiliate, attribution, creators, live, shelves, videos
 from yinli.content.models import LiveRoom, LiveSession, ShortVideo
 from yinli.content.schemas import (
     CommissionOut,
@@ -467,8 +467,8 @@ def remove_video(db: DB, clock: ClockDep, actor: ActorDep, video_id: int = id_pa
 def mall(db: ReadDB, clock: ClockDep) -> MallOut:
     return MallOut(
         categories=[{"id": c.id, "name": c.name} for c in categories.children(db, None)],
-        new_arrivals=cards_for(db, clock, shelf.new_arrivals(db)),
-        best_sellers=cards_for(db, clock, shelf.best_sellers(db)),
+        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db)),
+        best_sellers=cards_for(db, clock, shelves.best_sellers(db)),
     )
 
 
@@ -486,8 +486,8 @@ def store_page(db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = id_
         name=store.name,
         description=store.description,
         followers=creators.followers(db, "store", store.id),
-        new_arrivals=cards_for(db, clock, shelf.new_arrivals(db, store.id)),
-        best_sellers=cards_for(db, clock, shelf.best_sellers(db, store.id)),
+        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db, store.id)),
+        best_sellers=cards_for(db, clock, shelves.best_sellers(db, store.id)),
         videos=[v.id for v in videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=12)],
         live_session_id=live_id,
     )

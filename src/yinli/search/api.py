@@ -6,17 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, ReadDB, id_query
-from yinli.catalog import service as catalog
 from yinli.catalog.api import card_out
-from yinli.catalog.cards import build_cards
 from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.schemas import MAX_AMOUNT, QueryTime
-from yinli.merchants.models import Store
 from yinli.search import log
 from yinli.search.backends.base import Filters, Sort
+from yinli.search.page import SearchPage, do_search_page
 from yinli.search.schemas import (
     AnalyticsOut,
     CategoryRefOut,
@@ -30,7 +27,7 @@ from yinli.search.schemas import (
     SearchHitOut,
     SearchOut,
 )
-from yinli.search.service import MAX_LIMIT, EngineResult, SearchEngine, SearchRequest
+from yinli.search.service import MAX_LIMIT, SearchEngine, SearchRequest
 
 router = APIRouter(tags=["search"])
 
@@ -53,19 +50,16 @@ def _flag(what: str) -> Any:
     return Query(None, description=f"true: only products {what}; false: only those without.")
 
 
-def facets_out(db: Any, engine: SearchEngine, result: EngineResult) -> FacetsOut | None:
-    f = result.facets
-    if f is None:
+def facets_out(page: SearchPage) -> FacetsOut | None:
+    if not page.has_facets:
         return None
-    names = dict(db.execute(select(Store.id, Store.name).where(Store.id.in_([s for s, _ in f.stores]))).all())
-    nodes = engine.categories.nodes
     return FacetsOut(
-        categories=[CountOut(id=c, name=nodes[c].name if c in nodes else "", count=n) for c, n in f.categories],
-        stores=[CountOut(id=s, name=names.get(s, ""), count=n) for s, n in f.stores],
-        prices=[PriceRangeOut(min_fen=lo, max_fen=hi, count=n) for lo, hi, n in f.prices],
-        in_stock=f.flags.get("in_stock", 0),
-        pay_later=f.flags.get("pay_later", 0),
-        price_protection=f.flags.get("price_protection", 0),
+        categories=[CountOut(id=c.category_id, name=c.name, count=c.count) for c in page.categories],
+        stores=[CountOut(id=s.store_id, name=s.name or "", count=s.count) for s in page.stores],
+        prices=[PriceRangeOut(min_fen=p.min_fen, max_fen=p.max_fen, count=p.count) for p in page.prices],
+        in_stock=page.flags.get("in_stock", 0),
+        pay_later=page.flags.get("pay_later", 0),
+        price_protection=page.flags.get("price_protection", 0),
     )
 
 
@@ -91,10 +85,7 @@ def search(
     explain: bool = Query(False, description="Return each component of every result's score."),
     facets: bool = Query(True, description="Count categories, stores, price ranges and guarantees."),
 ) -> SearchOut:
-    engine = engine_of(request)
     offset = int(decode_cursor(cursor, ("offset",))["offset"]) if cursor else 0
-    if not 0 <= offset <= engine.candidates:
-        offset = engine.candidates  # a forged cursor past the window: an empty page, not an error
     filters = Filters(
         category_id=category_id,
         store_id=store_id,
@@ -105,50 +96,30 @@ def search(
         pay_later=pay_later,
         price_protection=price_protection,
     )
-    result = engine.search(db, SearchRequest(q, filters, sort, offset, limit, explain, facets))
-    # Cards come from the database, so a product delisted since the index last synced is not shown.
-    ids = [h.product_id for h in result.hits]
-    products = catalog.on_sale(db, ids)
-    shown = [h for h in result.hits if h.product_id in products]
-    cards = {c.product_id: c for c in build_cards(db, clock, [products[h.product_id] for h in shown])}
-    logged = log.do_record_search(
-        wdb,
-        clock,
-        actor,
-        query=q,
-        normalized=result.normalized,
-        filters={k: v for k, v in filters.__dict__.items() if v is not None and k != "category_level"},
-        sort=sort.value,
-        offset=offset,
-        total=result.total,
-        shown=[h.product_id for h in shown],
-        backend=result.backend,
-        relaxed=result.match.value if result.match and result.match.value != "all" else None,
-        took_us=result.took_us,
-    )
+    asked = SearchRequest(q, filters, sort, offset, limit, explain, facets)
+    page = do_search_page(db, wdb, clock, actor, engine_of(request), asked)
     wdb.commit()
-    nodes = engine.categories.nodes
     return SearchOut(
-        search_id=logged.id,
+        search_id=page.search_id,
         query=q,
-        normalized=result.normalized,
-        match=result.match.value if result.match else None,
-        total=result.total,
-        total_is_estimate=result.total_is_estimate,
+        normalized=page.normalized,
+        match=page.match.value if page.match else None,
+        total=page.total,
+        total_is_estimate=page.total_is_estimate,
         items=[
             SearchHitOut(
-                position=offset + i,
+                position=h.position,
                 score=h.score,
-                product=card_out(cards[h.product_id]),
+                product=card_out(h.card),
                 explain={k: ComponentOut(**v) for k, v in h.explain.items()} if h.explain else None,
             )
-            for i, h in enumerate(shown)
+            for h in page.hits
         ],
-        facets=facets_out(db, engine, result),
-        intent=[CategoryRefOut(id=c, name=nodes[c].name) for c in result.intent if c in nodes],
-        next_cursor=encode_cursor({"offset": result.next_offset}) if result.next_offset is not None else None,
-        backend=result.backend,
-        took_ms=round(result.took_us / 1000, 3),
+        facets=facets_out(page),
+        intent=[CategoryRefOut(id=c, name=name) for c, name in page.intent],
+        next_cursor=encode_cursor({"offset": page.next_offset}) if page.next_offset is not None else None,
+        backend=page.backend,
+        took_ms=round(page.took_us / 1000, 3),
     )
 
 

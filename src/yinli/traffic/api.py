@@ -8,17 +8,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep, id_path, id_query
-from yinli.catalog.api import cards_for
-from yinli.catalog.models import Product
-from yinli.content.models import LiveRoom, LiveSession, ShortVideo, VideoProduct
+from yinli.catalog.api import card_out
 from yinli.core.clock import Clock
 from yinli.core.ids import encode_cursor
 from yinli.traffic import coverage, events, experiments, explain, plans
 from yinli.traffic.feed import FeedPage, ServingState
+from yinli.traffic.hydrate import hydrate
 from yinli.traffic.schemas import (
     BoostChangeOut,
     BoostConfigIn,
@@ -45,7 +43,6 @@ from yinli.traffic.schemas import (
     StoreTrafficOut,
 )
 from yinli.traffic.service import MAX_LIMIT, TrafficEngine, do_serve_feed, engine_for
-from yinli.traffic.snapshot import FORMATS
 
 router = APIRouter(tags=["traffic"])
 
@@ -82,29 +79,21 @@ def feed(
 
 
 def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_explain: bool) -> FeedOut:
-    snap = state.snapshot
-    product_ids = sorted({int(snap.item_id[snap.product[p.item]]) for p in fp.placements})
-    products = list(db.scalars(select(Product).where(Product.id.in_(product_ids)))) if product_ids else []
-    cards = {c.product_id: c for c in cards_for(db, clock, products)}
-    kinds = [FORMATS[int(snap.kind[p.item])] for p in fp.placements]
-    ids = [int(snap.item_id[p.item]) for p in fp.placements]
-    videos = _videos(db, [i for i, k in zip(ids, kinds, strict=True) if k == "video"])
-    lives = _lives(db, [i for i, k in zip(ids, kinds, strict=True) if k == "live"])
-    items = []
-    for p, kind, item_id in zip(fp.placements, kinds, ids, strict=True):
-        product_id = int(snap.item_id[snap.product[p.item]])
-        items.append(
-            FeedItemOut(
-                position=p.position,
-                type=kind,  # type: ignore[arg-type]
-                item_id=item_id,
-                slot=p.slot,  # type: ignore[arg-type]
-                product=cards.get(product_id),
-                video=videos.get(item_id) if kind == "video" else None,
-                live=lives.get(item_id) if kind == "live" else None,
-                explain=ExplainOut(**explain.item(p, fp.assignment.policy, fp.model_version)) if with_explain else None,
-            )
+    items = [
+        FeedItemOut(
+            position=t.placement.position,
+            type=t.kind,  # type: ignore[arg-type]
+            item_id=t.item_id,
+            slot=t.placement.slot,  # type: ignore[arg-type]
+            product=card_out(t.card) if t.card is not None else None,
+            video=FeedVideoOut(**asdict(t.video)) if t.video is not None else None,
+            live=FeedLiveOut(**asdict(t.live)) if t.live is not None else None,
+            explain=ExplainOut(**explain.item(t.placement, fp.assignment.policy, fp.model_version))
+            if with_explain
+            else None,
         )
+        for t in hydrate(db, clock, fp, state)
+    ]
     a = fp.assignment
     return FeedOut(
         request_id=fp.request_id,
@@ -117,51 +106,6 @@ def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_
         items=items,
         next_cursor=encode_cursor({"p": fp.page + 1, "s": fp.seed}) if fp.has_more else None,
     )
-
-
-def _videos(db: Session, ids: list[int]) -> dict[int, FeedVideoOut]:
-    if not ids:
-        return {}
-    linked: dict[int, list[int]] = {}
-    for vid, pid in db.execute(
-        select(VideoProduct.video_id, VideoProduct.product_id)
-        .where(VideoProduct.video_id.in_(ids))
-        .order_by(VideoProduct.position)
-    ):
-        linked.setdefault(vid, []).append(pid)
-    return {
-        v.id: FeedVideoOut(
-            id=v.id,
-            title=v.title,
-            cover_url=v.cover_url,
-            duration_seconds=v.duration_seconds,
-            store_id=v.store_id,
-            creator_id=v.creator_id,
-            product_ids=linked.get(v.id, []),
-        )
-        for v in db.scalars(select(ShortVideo).where(ShortVideo.id.in_(ids)))
-    }
-
-
-def _lives(db: Session, ids: list[int]) -> dict[int, FeedLiveOut]:
-    if not ids:
-        return {}
-    return {
-        s.id: FeedLiveOut(
-            session_id=s.id,
-            room_id=room.id,
-            title=s.title,
-            viewers_now=s.viewers_now,
-            store_id=room.store_id,
-            creator_id=room.creator_id,
-            presenting_product_id=s.presenting_product_id,
-        )
-        for s, room in db.execute(
-            select(LiveSession, LiveRoom)
-            .join(LiveRoom, LiveRoom.id == LiveSession.room_id)
-            .where(LiveSession.id.in_(ids))
-        )
-    }
 
 
 @router.post(

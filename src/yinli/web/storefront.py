@@ -25,7 +25,8 @@ from yinli.checkout import quote as quotes
 from yinli.checkout import service as checkout
 from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
-from yinli.content import videos
+from yinli.content import home as home_page
+from yinli.content import shelves, videos
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.parsing import parse_id
@@ -37,7 +38,8 @@ from yinli.orders.models import Surface
 from yinli.payments import service as payments
 from yinli.search import log as search_log
 from yinli.search.models import SearchAction
-from yinli.web import live, shelf
+from yinli.search.page import FLAGS, SORTS, PageQuery, do_search_page
+from yinli.web import live
 from yinli.web.core import (
     FormDep,
     FormErrors,
@@ -69,7 +71,7 @@ def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surf
 
 @router.get("/", response_class=HTMLResponse)
 def home(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
-    return web.render("shop/home.html", feed=shelf.home_feed(db, clock), tab="feed")
+    return web.render("shop/home.html", feed=home_page.home_feed(db, clock), tab="feed")
 
 
 @router.get("/mall", response_class=HTMLResponse)
@@ -77,8 +79,8 @@ def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     return web.render(
         "shop/mall.html",
         roots=categories.children(db, None),
-        best=shelf.best_sellers(db, clock, limit=8),
-        newest=[item.card for item in shelf.home_feed(db, clock, limit=8, with_live=False)],
+        best=cards.build_cards(db, clock, shelves.best_sellers(db, limit=8)),
+        newest=cards.build_cards(db, clock, shelves.new_arrivals(db, limit=8)),
         tab="mall",
     )
 
@@ -86,8 +88,8 @@ def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
 @router.get("/mall/c/{category_id}", response_class=HTMLResponse)
 def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, sort: str = "sales") -> Response:
     node = categories.get_category(db, category_id)
-    sort = sort if sort in shelf.SORTS else "sales"
-    result = shelf.browse(db, clock, shelf.SearchQuery(category_id=node.id, sort=sort))
+    sort = sort if sort in shelves.SORTS else "sales"
+    result = shelves.shelf_page(db, clock, shelves.ShelfQuery(category_id=node.id, sort=sort))
     return web.render(
         "shop/category.html",
         node=node,
@@ -109,17 +111,20 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
     min_price = parse_yuan(web, errors, "min_price", params.get("min_price", ""), required=False)
     max_price = parse_yuan(web, errors, "max_price", params.get("max_price", ""), required=False)
     sort = params.get("sort", "relevance")
-    sort = sort if sort in shelf.SORTS else "relevance"
+    sort = sort if sort in SORTS else "relevance"
     category_id = parse_id(params.get("category_id"))
-    flags = tuple(f for f in shelf.FLAGS if params.get(f) == "on")
+    flags = tuple(f for f in FLAGS if params.get(f) == "on")
     page, store_id = parse_id(params.get("page")) or 1, parse_id(params.get("store_id"))
-    query = shelf.SearchQuery(text, category_id, min_price, max_price, sort, page, store_id, flags)
+    query = PageQuery(text, category_id, min_price, max_price, sort, page, store_id, flags)
     result = None
     search_id = None
     if not errors:
         try:
-            result = shelf.search(request.app.state.search, db, clock, query)
-            search_id = shelf.log_search(wdb, clock, web.actor, query, result)
+            engine = request.app.state.search
+            result = do_search_page(
+                db, wdb, clock, web.actor, engine, query.request(engine.candidates), to_last_page=True
+            )
+            search_id = result.search_id
             wdb.commit()
         except DomainError as exc:  # an unknown category or min above max: say so above the filters
             wdb.rollback()
@@ -217,10 +222,9 @@ def store_page(
 ) -> Response:
     store = merchants.get_store(db, web.actor, store_id)
     sort = request.query_params.get("sort", "sales")
-    sort = sort if sort in shelf.SORTS else "sales"
-    result = shelf.browse(
-        db, clock, shelf.SearchQuery(store_id=store.id, sort=sort, page=parse_id(request.query_params.get("page")) or 1)
-    )
+    sort = sort if sort in shelves.SORTS else "sales"
+    page = parse_id(request.query_params.get("page")) or 1
+    result = shelves.shelf_page(db, clock, shelves.ShelfQuery(store_id=store.id, sort=sort, page=page))
     policy = merchants.get_policy(db, settings)
     return web.render(
         "shop/store.html",

@@ -17,14 +17,12 @@ from yinli.checkout.schemas import (
     CartQuantityIn,
     CartStoreOut,
     CheckoutIn,
-    PaymentOut,
     PriceBreakdown,
 )
 from yinli.core.auth import Actor
 from yinli.core.schemas import MoneyOut
 from yinli.orders.models import Surface
-from yinli.payments import service as payments
-from yinli.payments.models import Payment
+from yinli.payments.schemas import PaymentOut, payment_out
 
 router = APIRouter(tags=["checkout"])
 
@@ -96,18 +94,6 @@ def remove_item(db: DB, actor: ActorDep, item_id: int = id_path()) -> Response:
     service.do_remove_from_cart(db, actor, item_id)
     db.commit()
     return Response(status_code=204)
-
-
-def payment_out(session: Session, payment: Payment) -> PaymentOut:
-    return PaymentOut(
-        id=payment.id,
-        status=payment.status,
-        amount=MoneyOut.fen(payment.amount_fen, payment.currency),
-        method=payment.method,
-        failure_reason=payment.failure_reason,
-        created_at=payment.created_at,
-        order_ids=[o.id for o in payments.orders_of(session, payment.id)],
-    )
 
 
 @router.post(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -79,17 +78,3 @@ class CheckoutIn(Input):
     )
     address: Address
     note: Annotated[str, Line(200, min_length=0)] = ""
-
-
-class PaymentOut(Output):
-    id: int
-    status: str
-    amount: MoneyOut
-    method: str | None
-    failure_reason: str | None
-    created_at: datetime
-    order_ids: list[int]
-
-
-class PayIn(Input):
-    method: str = Field("card", pattern="^(card|balance|pay_later)$")

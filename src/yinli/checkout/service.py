@@ -6,7 +6,6 @@ payment for the lot, in a single transaction: either all of it exists or none of
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,12 +23,13 @@ from yinli.content.attribution import Attribution
 from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, InvalidInput, NotFound
-from yinli.core.outbox import emit
 from yinli.core.settings import Settings
-from yinli.inventory import service as inventory
 from yinli.merchants.models import Store, StoreStatus
-from yinli.orders.models import Order, OrderLine, OrderStatus, Surface
-from yinli.payments.models import Payment, PaymentStatus
+from yinli.orders import service as orders_service
+from yinli.orders.models import Order, Surface
+from yinli.orders.service import NewLine
+from yinli.payments import service as payments
+from yinli.payments.models import Payment
 
 MAX_QUANTITY = 999  # per line
 MAX_LINES = 50
@@ -203,6 +203,28 @@ def check_address(address: dict[str, Any]) -> dict[str, Any]:
     return address
 
 
+def _new_line(line: PricedLine) -> NewLine:
+    return NewLine(
+        product_id=line.product.id,
+        sku_id=line.sku.id,
+        category_id=line.product.category_id,
+        title=line.product.title,
+        sku_attributes=dict(line.sku.attributes or {}),
+        quantity=line.request.quantity,
+        list_price_fen=line.unit.list_price,
+        merchant_discount_fen=line.unit.merchant_discount,
+        platform_subsidy_fen=line.unit.platform_subsidy,
+        unit_price_fen=line.unit.final,
+        fee_rate_bps=line.fee_rate_bps,
+        seven_day_returns=line.product.seven_day_returns,
+        surface=line.attribution.surface.value,
+        source_id=line.attribution.source_id,
+        creator_id=line.attribution.creator_id,
+        affiliate_plan_id=line.attribution.plan_id,
+        commission_rate_bps=line.attribution.commission_rate_bps,
+    )
+
+
 def do_checkout(
     session: Session,
     clock: Clock,
@@ -225,87 +247,28 @@ def do_checkout(
     priced = price_lines(session, settings, lines, buyer_id=actor.user_id)
     now = clock.now()
     pay_by = now + timedelta(minutes=settings.payment_window_minutes)
-    payment = Payment(
-        shopper_id=actor.user_id,
-        amount_fen=1,  # set below, once the orders are priced
-        currency="CNY",
-        status=PaymentStatus.PENDING,
-        gateway="",
-        gateway_key=secrets.token_hex(16),
-        created_at=now,
-    )
-    session.add(payment)
-    session.flush()
+    payment = payments.do_open_payment(session, actor.user_id, now)
     by_store: dict[int, list[PricedLine]] = {}
     for line in priced:
         by_store.setdefault(line.store.id, []).append(line)
     orders = []
     for store_id in sorted(by_store):
         group = by_store[store_id]
-        items_total = sum(line.total for line in group)
-        shipping = shipping_policy(group[0].store).fee_for(items_total)
-        order = Order(
+        order = orders_service.do_create_order(
+            session,
+            clock,
             shopper_id=actor.user_id,
             store_id=store_id,
             payment_id=payment.id,
-            status=OrderStatus.CREATED,
-            currency="CNY",
-            list_total_fen=sum(line.unit.list_price * line.request.quantity for line in group),
-            merchant_discount_fen=sum(line.unit.merchant_discount * line.request.quantity for line in group),
-            platform_subsidy_fen=sum(line.unit.platform_subsidy * line.request.quantity for line in group),
-            items_total_fen=items_total,
-            shipping_fee_fen=shipping,
-            total_fen=items_total + shipping,
-            refunded_fen=0,
-            fee_fen=0,
+            lines=[_new_line(line) for line in group],
+            shipping_fee_fen=shipping_policy(group[0].store).fee_for(sum(line.total for line in group)),
             address=address,
             note=note,
-            created_at=now,
+            now=now,
             pay_by=pay_by,
         )
-        session.add(order)
-        session.flush()
-        for line in group:
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    product_id=line.product.id,
-                    sku_id=line.sku.id,
-                    category_id=line.product.category_id,
-                    title=line.product.title,
-                    sku_attributes=dict(line.sku.attributes or {}),
-                    quantity=line.request.quantity,
-                    list_price_fen=line.unit.list_price,
-                    merchant_discount_fen=line.unit.merchant_discount,
-                    platform_subsidy_fen=line.unit.platform_subsidy,
-                    unit_price_fen=line.unit.final,
-                    line_total_fen=line.total,
-                    fee_rate_bps=line.fee_rate_bps,
-                    seven_day_returns=line.product.seven_day_returns,
-                    surface=line.attribution.surface.value,
-                    source_id=line.attribution.source_id,
-                    creator_id=line.attribution.creator_id,
-                    affiliate_plan_id=line.attribution.plan_id,
-                    commission_rate_bps=line.attribution.commission_rate_bps,
-                    refunded_quantity=0,
-                    refunded_fen=0,
-                )
-            )
-        inventory.do_reserve(session, order.id, [(line.sku.id, line.request.quantity) for line in group], now, pay_by)
-        session.flush()
-        emit(
-            session,
-            clock,
-            "OrderCreated",
-            "order",
-            order.id,
-            {"store_id": store_id, "total_fen": order.total_fen, "payment_id": payment.id},
-            actor_id=actor.user_id,
-        )
         orders.append(order)
-    payment.amount_fen = sum(o.total_fen for o in orders)
-    if payment.amount_fen <= 0:
-        raise InvalidInput("nothing to pay for", field="items")
+    payments.do_set_amount(payment, sum(o.total_fen for o in orders))
     if from_cart:
         bought = [line.sku.id for line in priced]
         session.execute(delete(CartItem).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id.in_(bought)))

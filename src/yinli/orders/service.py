@@ -14,7 +14,8 @@ Completion settles the merchant (payments.do_settle). After-sales live in `order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -107,6 +108,112 @@ def list_orders(
 
 
 # --- changing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """One priced line of a new order: what checkout decided (price, fee rate, attribution), frozen on
+    the order line so later price or plan changes never touch an order already placed."""
+
+    product_id: int
+    sku_id: int
+    category_id: int
+    title: str
+    sku_attributes: dict[str, Any]
+    quantity: int
+    list_price_fen: int
+    merchant_discount_fen: int
+    platform_subsidy_fen: int
+    unit_price_fen: int
+    fee_rate_bps: int
+    seven_day_returns: bool
+    surface: str
+    source_id: int | None
+    creator_id: int | None
+    affiliate_plan_id: int | None
+    commission_rate_bps: int | None
+
+    @property
+    def total(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+
+def do_create_order(
+    session: Session,
+    clock: Clock,
+    *,
+    shopper_id: int,
+    store_id: int,
+    payment_id: int,
+    lines: list[NewLine],
+    shipping_fee_fen: int,
+    address: dict[str, Any],
+    note: str,
+    now: datetime,
+    pay_by: datetime,
+) -> Order:
+    """A new unpaid order of one store with its lines, its stock held until `pay_by` (all or nothing:
+    OutOfStock leaves the caller to roll back), announced as OrderCreated."""
+    items_total = sum(line.total for line in lines)
+    order = Order(
+        shopper_id=shopper_id,
+        store_id=store_id,
+        payment_id=payment_id,
+        status=OrderStatus.CREATED,
+        currency="CNY",
+        list_total_fen=sum(line.list_price_fen * line.quantity for line in lines),
+        merchant_discount_fen=sum(line.merchant_discount_fen * line.quantity for line in lines),
+        platform_subsidy_fen=sum(line.platform_subsidy_fen * line.quantity for line in lines),
+        items_total_fen=items_total,
+        shipping_fee_fen=shipping_fee_fen,
+        total_fen=items_total + shipping_fee_fen,
+        refunded_fen=0,
+        fee_fen=0,
+        address=address,
+        note=note,
+        created_at=now,
+        pay_by=pay_by,
+    )
+    session.add(order)
+    session.flush()
+    for line in lines:
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=line.product_id,
+                sku_id=line.sku_id,
+                category_id=line.category_id,
+                title=line.title,
+                sku_attributes=line.sku_attributes,
+                quantity=line.quantity,
+                list_price_fen=line.list_price_fen,
+                merchant_discount_fen=line.merchant_discount_fen,
+                platform_subsidy_fen=line.platform_subsidy_fen,
+                unit_price_fen=line.unit_price_fen,
+                line_total_fen=line.total,
+                fee_rate_bps=line.fee_rate_bps,
+                seven_day_returns=line.seven_day_returns,
+                surface=line.surface,
+                source_id=line.source_id,
+                creator_id=line.creator_id,
+                affiliate_plan_id=line.affiliate_plan_id,
+                commission_rate_bps=line.commission_rate_bps,
+                refunded_quantity=0,
+                refunded_fen=0,
+            )
+        )
+    inventory.do_reserve(session, order.id, [(line.sku_id, line.quantity) for line in lines], now, pay_by)
+    session.flush()
+    emit(
+        session,
+        clock,
+        "OrderCreated",
+        "order",
+        order.id,
+        {"store_id": store_id, "total_fen": order.total_fen, "payment_id": payment_id},
+        actor_id=shopper_id,
+    )
+    return order
 
 
 def do_cancel(session: Session, clock: Clock, order: Order, reason: str, actor_id: int | None = None) -> Order:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from yinli.api.deps import ActorDep, ClockDep, GatewayDep, ReadDB, id_path
-from yinli.checkout.api import payment_out
-from yinli.checkout.schemas import PayIn, PaymentOut
 from yinli.core.auth import Role, require_role
-from yinli.core.schemas import Output
 from yinli.payments import ledger, service
+from yinli.payments.schemas import LedgerOut, PayIn, PaymentOut, payment_out
 
 router = APIRouter(tags=["payments"])
 
@@ -36,11 +34,6 @@ def pay(
     service.pay(database, clock, gateway, actor, payment_id, body.method)
     with database.read_sessions() as session:
         return payment_out(session, service.get_payment(session, actor, payment_id))
-
-
-class LedgerOut(Output):
-    balances: dict[str, int]
-    unbalanced_transactions: list[int]
 
 
 @router.get("/ledger/balances", response_model=LedgerOut, summary="Every ledger account's balance (operators)")

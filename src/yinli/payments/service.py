@@ -69,6 +69,29 @@ def get_payment(session: Session, actor: Actor | None, payment_id: int) -> Payme
     return payment
 
 
+def do_open_payment(session: Session, shopper_id: int, at: datetime) -> Payment:
+    """A pending payment for a checkout, before its orders exist (they point at it); its amount is set
+    with `do_set_amount` once they are priced."""
+    payment = Payment(
+        shopper_id=shopper_id,
+        amount_fen=1,  # set by do_set_amount, once the orders are priced
+        currency="CNY",
+        status=PaymentStatus.PENDING,
+        gateway="",
+        gateway_key=secrets.token_hex(16),
+        created_at=at,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def do_set_amount(payment: Payment, amount_fen: int) -> None:
+    if amount_fen <= 0:
+        raise InvalidInput("nothing to pay for", field="items")
+    payment.amount_fen = amount_fen
+
+
 def orders_of(session: Session, payment_id: int) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.payment_id == payment_id).order_by(Order.id)))
 

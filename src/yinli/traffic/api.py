@@ -95,9 +95,9 @@ def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_
         items.append(
             FeedItemOut(
                 position=p.position,
-                type=kind,  # type: ignore[arg-type]
+                type=kind,
                 item_id=item_id,
-                slot=p.slot,  # type: ignore[arg-type]
+                slot=p.slot,
                 product=cards.get(product_id),
                 video=videos.get(item_id) if kind == "video" else None,
                 live=lives.get(item_id) if kind == "live" else None,

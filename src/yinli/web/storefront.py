@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards, categories
@@ -25,9 +26,11 @@ from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
 from yinli.content import videos
 from yinli.core.auth import Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.idempotency import run_idempotent
 from yinli.core.parsing import parse_id
+from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
@@ -148,7 +151,7 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
 # --- product and store -----------------------------------------------------------------------------------
 
 
-def _product_view(web: Web, db, clock, product_id: int, sku_id: int | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: int | None) -> dict[str, Any]:
     product = catalog.get_product(db, web.actor, product_id)
     skus = [s for s in catalog.skus_of(db, product.id) if s.is_active]
     stock = inventory.available(db, [s.id for s in skus]) if skus else {}
@@ -235,7 +238,7 @@ def store_page(
 # --- cart --------------------------------------------------------------------------------------------------
 
 
-def _cart_context(web: Web, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _cart_context(web: Web, db: Session) -> dict[str, Any]:
     groups = checkout.view_cart(db, web.actor)
     total = sum(g.items_total + g.shipping_fee for g in groups)
     return {"groups": groups, "total": total}
@@ -369,7 +372,9 @@ def _source_id(surface: Surface, value: str | None) -> int | None:
     return parse_id(value) if surface in SOURCED else None
 
 
-def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _checkout_preview(
+    web: Web, db: Session, settings: Settings, line: checkout.LineRequest | None
+) -> list[dict[str, Any]]:
     """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
     if line is None:
         return [
@@ -396,12 +401,12 @@ def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None)
 
 def _render_checkout(
     web: Web,
-    db,
-    settings,
-    line,
+    db: Session,
+    settings: Settings,
+    line: checkout.LineRequest | None,
     form: dict[str, str],
     errors: FormErrors,
-    status_code: int = 200,  # type: ignore[no-untyped-def]
+    status_code: int = 200,
 ) -> Response:
     groups = _checkout_preview(web, db, settings, line)
     return web.render(

@@ -14,9 +14,7 @@ from yinli.core import migrate
 from yinli.core.clock import SystemClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings, get_settings
-from yinli.search.cli import app as search_app
-from yinli.sim.cli import app as sim_app
-from yinli.traffic.cli import app as train_app
+from yinli.domains import DOMAINS, resolve
 
 app = typer.Typer(help="yinli: a user-first content-commerce platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -25,9 +23,9 @@ accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(accounts_app, name="accounts")
-app.add_typer(search_app, name="search")
-app.add_typer(train_app, name="train")
-app.add_typer(sim_app, name="simulate")
+for domain in DOMAINS:  # each domain's own commands: see yinli.domains
+    for command, target in domain.cli:
+        app.add_typer(resolve(target), name=command)
 console = Console()
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

@@ -49,7 +49,7 @@ from yinli.merchants import staff
 router = APIRouter(tags=["accounts"])
 
 
-def user_out(session, clock: Clock, user: User) -> UserOut:  # type: ignore[no-untyped-def]
+def user_out(session: Session, clock: Clock, user: User) -> UserOut:
     out = UserOut.model_validate(user)
     out.age_cohort = service.age_cohort(user.birth_year, clock.now().year) if user.role == "shopper" else None
     out.store_id = staff.store_of(session, user.id) if user.role == "merchant" else None

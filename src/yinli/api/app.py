@@ -9,26 +9,16 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
 import yinli
-from yinli import jobs
-from yinli.accounts.api import router as accounts_router
+from yinli import domains, jobs
 from yinli.api import docs, problems
 from yinli.api.admission import Admission
 from yinli.api.middleware import YinliApp
-from yinli.catalog.api import router as catalog_router
-from yinli.checkout.api import router as checkout_router
-from yinli.content.api import router as content_router
 from yinli.core.clock import Clock, SystemClock
 from yinli.core.db import Database, PoolSize
 from yinli.core.settings import Settings, get_settings
-from yinli.inventory.api import router as inventory_router
 from yinli.jobs import JobRunner
-from yinli.merchants.api import router as merchants_router
-from yinli.orders.api import router as orders_router
-from yinli.payments.api import router as payments_router
 from yinli.payments.gateway import PaymentGateway, SimulatedGateway
-from yinli.search.api import router as search_router
 from yinli.search.service import engine_for as search_engine_for
-from yinli.traffic.api import router as traffic_router
 from yinli.web import install as install_web
 
 API_PREFIX = "/api/v1"
@@ -92,16 +82,9 @@ def create_app(
     docs.install(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
-    api.include_router(accounts_router)
-    api.include_router(merchants_router)
-    api.include_router(catalog_router)
-    api.include_router(inventory_router)
-    api.include_router(checkout_router)
-    api.include_router(payments_router)
-    api.include_router(orders_router)
-    api.include_router(search_router)
-    api.include_router(content_router)
-    api.include_router(traffic_router)
+    for domain in domains.DOMAINS:  # in registry order: see yinli.domains
+        if domain.api is not None:
+            api.include_router(domains.resolve(domain.api))
 
     @api.get("/health", tags=["platform"], summary="Liveness")
     def health() -> dict[str, str]:

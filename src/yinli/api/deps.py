@@ -78,7 +78,7 @@ def sign_in_limits(settings: Settings) -> SignInLimits:
 
 
 def _database(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -94,15 +94,15 @@ def get_read_db(request: Request) -> Iterator[Session]:
 
 
 def get_clock(request: Request) -> Clock:
-    return request.app.state.clock  # type: ignore[no-any-return]
+    return request.app.state.clock
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_gateway(request: Request) -> PaymentGateway:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return request.app.state.gateway
 
 
 def bearer_token(request: Request) -> str | None:

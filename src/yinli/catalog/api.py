@@ -46,6 +46,7 @@ from yinli.catalog.schemas import (
     StoreRef,
 )
 from yinli.core.clock import Clock
+from yinli.core.money import Money
 from yinli.core.schemas import MAX_AMOUNT, MoneyOut
 
 router = APIRouter(tags=["catalog"])
@@ -282,7 +283,7 @@ def price_history(
 
 
 def card_out(card: cards.ProductCard) -> ProductCardOut:
-    def money(m):  # type: ignore[no-untyped-def]
+    def money(m: Money | None) -> MoneyOut | None:
         return MoneyOut.of(m) if m is not None else None
 
     return ProductCardOut(

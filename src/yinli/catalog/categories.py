@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Category
@@ -113,7 +113,7 @@ def ancestors(session: Session, category: Category) -> list[Category]:
     return [by_path[p] for p in paths]
 
 
-def subtree_leaf_ids(session: Session, category: Category):  # type: ignore[no-untyped-def]
+def subtree_leaf_ids(session: Session, category: Category) -> Select[int]:
     """A select of the leaf ids under `category` (itself if a leaf), for `IN (...)` filters."""
     if category.level == 3:
         return select(Category.id).where(Category.id == category.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,7 +26,7 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def append_only(op, table: str) -> None:  # type: ignore[no-untyped-def]
+def append_only(op: Any, table: str) -> None:  # op: alembic.op, a module proxy with no static type
     """Database triggers that refuse UPDATE and DELETE on `table` (used inside migrations)."""
     if op.get_bind().dialect.name == "sqlite":
         for action in ("UPDATE", "DELETE"):
@@ -44,7 +45,7 @@ def append_only(op, table: str) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def drop_append_only(op, table: str) -> None:  # type: ignore[no-untyped-def]
+def drop_append_only(op: Any, table: str) -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")

@@ -147,4 +147,4 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]  # pydantic-settings fills the fields from the environment
+    return Settings()  # pydantic-settings fills the fields from the environment

@@ -132,7 +132,7 @@ def _close(session: Session, reservation_id: int, to: str, now: datetime) -> boo
         .where(Reservation.id == reservation_id, Reservation.status == ReservationStatus.HELD)
         .values(status=to, closed_at=now)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _held_for(session: Session, order_id: int) -> list[Reservation]:

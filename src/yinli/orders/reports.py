@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import TypeVarTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from yinli.core.auth import Actor, Role, require_role, require_store_manager
@@ -32,7 +33,10 @@ def check_reader(actor: Actor | None, store_id: int | None) -> Actor:
     return require_store_manager(actor, store_id)
 
 
-def _paid_between(query, store_id: int | None, since: datetime, until: datetime):  # type: ignore[no-untyped-def]
+Columns = TypeVarTuple("Columns")
+
+
+def _paid_between(query: Select[*Columns], store_id: int | None, since: datetime, until: datetime) -> Select[*Columns]:
     query = query.where(Order.paid_at.is_not(None), Order.paid_at >= since, Order.paid_at <= until)
     if store_id is not None:
         query = query.where(Order.store_id == store_id)
@@ -57,6 +61,7 @@ def gmv_by_day(
     query = select(Order.paid_at, Order.items_total_fen)
     totals: dict[date, int] = {}
     for paid_at, amount in session.execute(_paid_between(query, store_id, since, until)):
+        assert paid_at is not None  # _paid_between keeps paid orders only
         day = paid_at.astimezone(REPORT_TZ).date()
         totals[day] = totals.get(day, 0) + int(amount)
     first, last = since.astimezone(REPORT_TZ).date(), until.astimezone(REPORT_TZ).date()

@@ -35,7 +35,7 @@ NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def engine_of(request: Request) -> SearchEngine:
-    return request.app.state.search  # type: ignore[no-any-return]
+    return request.app.state.search
 
 
 def _id() -> Any:

@@ -82,9 +82,9 @@ def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_
     items = [
         FeedItemOut(
             position=t.placement.position,
-            type=t.kind,  # type: ignore[arg-type]
+            type=t.kind,
             item_id=t.item_id,
-            slot=t.placement.slot,  # type: ignore[arg-type]
+            slot=t.placement.slot,
             product=card_out(t.card) if t.card is not None else None,
             video=FeedVideoOut(**asdict(t.video)) if t.video is not None else None,
             live=FeedLiveOut(**asdict(t.live)) if t.live is not None else None,

@@ -67,7 +67,7 @@ class Catalog:
     follows: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)  # shopper -> (stores, creators)
 
 
-def _arr(values: list, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
+def _arr(values: list, dtype: type) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 

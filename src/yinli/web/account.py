@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.accounts import service as accounts
 from yinli.accounts.schemas import ProfileIn, SignUpIn, TokenIn
@@ -23,8 +24,10 @@ from yinli.api.deps import (
     sign_in_limits,
 )
 from yinli.core.auth import Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, TooManyRequests
 from yinli.core.parsing import number_or_text
+from yinli.core.settings import Settings
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -34,8 +37,13 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
 def _render_account(
-    web: Web, db, clock, errors: FormErrors | None = None, pw_errors: FormErrors | None = None, status_code: int = 200
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web,
+    db: Session,
+    clock: Clock,
+    errors: FormErrors | None = None,
+    pw_errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
     actor = require_signed_in(web)
     user = accounts.get_user(db, actor, actor.user_id)
     return web.render(
@@ -104,8 +112,17 @@ def _home_of(role: str) -> str:
 
 
 def _open_session(
-    web: Web, db, clock, settings, email: str, password: str, target: str | None, flash: str, *, count: bool = True
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web,
+    db: Session,
+    clock: Clock,
+    settings: Settings,
+    email: str,
+    password: str,
+    target: str | None,
+    flash: str,
+    *,
+    count: bool = True,
+) -> Response:
     """Sign in and go to `next` (or the role's home). `count`: throttle this as a sign-in attempt (not
     after signing up, where the password was just chosen, not guessed)."""
     attempt = None

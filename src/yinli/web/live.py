@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
@@ -28,9 +29,11 @@ from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address
 from yinli.content import live
 from yinli.core.auth import Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import parse_id
+from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import Surface
@@ -44,12 +47,12 @@ RECENT = 8
 ADDRESS_FIELDS = ("name", "phone", "region", "line")
 
 
-def sessions_selling(db, product_id: int, limit: int = 20) -> list[Any]:  # type: ignore[no-untyped-def]
+def sessions_selling(db: Session, product_id: int, limit: int = 20) -> list[Any]:
     """Sessions live now whose product list has this product (for a 'live now' link on product pages)."""
     return [s for s in live.live_now(db, limit) if any(p.id == product_id for p in live.session_products(db, s.id))]
 
 
-def _recent_purchases(db, session_id: int, titles: dict[int, str]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _recent_purchases(db: Session, session_id: int, titles: dict[int, str]) -> list[dict[str, Any]]:
     rows = db.execute(
         select(OutboxEvent.payload, OutboxEvent.occurred_at)
         .where(
@@ -66,7 +69,7 @@ def _recent_purchases(db, session_id: int, titles: dict[int, str]) -> list[dict[
     ]
 
 
-def _room(web: Web, db, clock, session_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _room(web: Web, db: Session, clock: Clock, session_id: int) -> dict[str, Any]:
     session = live.get_session(db, session_id)
     room = live.get_room(db, session.room_id)
     products = [p for p in live.session_products(db, session.id) if catalog.can_see_product(db, web.actor, p)]
@@ -113,14 +116,14 @@ def join(session_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -
 
 def buy_panel(
     web: Web,
-    db,
-    settings,
+    db: Session,
+    settings: Settings,
     base: str,
     line: checkout.LineRequest,
     form: dict[str, str],
     errors: FormErrors,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     """The checkout sheet inside a room or a video page (`base`: its URL; the sheet posts to base/order)."""
     priced = checkout.price_lines(db, settings, [line])[0]
     if not form and web.actor is not None:  # the address of the shopper's last order, to save typing
@@ -151,7 +154,7 @@ def sheet_line(form: Any, surface: Surface, source_id: int) -> checkout.LineRequ
     return checkout.LineRequest(sku_id, parse_id(form.get("quantity")) or 1, surface, source_id)
 
 
-def open_sheet(web: Web, db, settings, base: str, line: checkout.LineRequest) -> Response:  # type: ignore[no-untyped-def]
+def open_sheet(web: Web, db: Session, settings: Settings, base: str, line: checkout.LineRequest) -> Response:
     """'Buy' in a room or video: HTMX opens the checkout sheet in the page; without JS, the checkout page
     (same attribution)."""
     require_roles(web, *BUYERS)
@@ -166,8 +169,15 @@ def open_sheet(web: Web, db, settings, base: str, line: checkout.LineRequest) ->
 
 
 def place_and_pay(
-    request: Request, web: Web, form: Any, db, clock, settings, base: str, line: checkout.LineRequest
-) -> Response:  # type: ignore[no-untyped-def]
+    request: Request,
+    web: Web,
+    form: Any,
+    db: Session,
+    clock: Clock,
+    settings: Settings,
+    base: str,
+    line: checkout.LineRequest,
+) -> Response:
     """Place the order and pay, inside the room or video page (idempotent per sheet: `form_key`)."""
     actor = require_roles(web, *BUYERS)
     try:

@@ -14,13 +14,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import categories, price_history
 from yinli.catalog import service as catalog
-from yinli.catalog.models import ProductStatus
+from yinli.catalog.models import Product, ProductStatus
 from yinli.catalog.schemas import ProductIn, ProductUpdateIn, SkuIn, SkuUpdateIn
 from yinli.core.auth import Actor, Role, require_store_manager
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import parse_id
 from yinli.inventory import service as inventory
@@ -60,7 +62,7 @@ def _store_id(web: Web) -> int:
     return actor.store_id
 
 
-def _gmv_charts(web: Web, db, clock, store_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _gmv_charts(web: Web, db: Session, clock: Clock, store_id: int) -> dict[str, Any]:
     until = clock.now()
     since = until - timedelta(days=REPORT_DAYS)
     by_surface = reports.gmv_by_surface(db, web.actor, store_id=store_id, since=since, until=until)
@@ -150,12 +152,12 @@ def apply(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Setting
 
 def _render_store(
     web: Web,
-    db,
+    db: Session,
     store_id: int,
     form: dict[str, str] | None = None,
     errors: FormErrors | None = None,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     store = merchants.get_store(db, web.actor, store_id)
     if form is None:
         form = {
@@ -250,7 +252,7 @@ def category_options(request: Request, web: WebDep, db: ReadDB) -> Response:
     return web.render("merchant/_category_options.html", nodes=nodes, level=level)
 
 
-def _picker(db, leaf_id: int | None, level1: int | None = None, level2: int | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _picker(db: Session, leaf_id: int | None, level1: int | None = None, level2: int | None = None) -> dict[str, Any]:
     """The three selects of the category picker, pre-filled for `leaf_id` (or, stepping through it
     without JavaScript, for the level-1 and level-2 nodes chosen so far)."""
     chosen: list[int] = []
@@ -260,7 +262,7 @@ def _picker(db, leaf_id: int | None, level1: int | None = None, level2: int | No
         except DomainError:
             chosen = []
     if not chosen and level1 in {c.id for c in categories.children(db, None)}:
-        chosen = [level1] + ([level2] if level2 in {c.id for c in categories.children(db, level1)} else [])  # type: ignore[list-item]
+        chosen = [level1] + ([level2] if level2 in {c.id for c in categories.children(db, level1)} else [])
     chosen += [0] * (3 - len(chosen))
     return {
         "level1": categories.children(db, None),
@@ -365,7 +367,7 @@ def create_product(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
     )
 
 
-def _managed_product(web: Web, db, product_id: int):  # type: ignore[no-untyped-def]
+def _managed_product(web: Web, db: Session, product_id: int) -> Product:
     """The product, if it is this merchant's (another store's listed product: 403; hidden: 404)."""
     _store_id(web)
     product = catalog.get_product(db, web.actor, product_id)
@@ -375,7 +377,7 @@ def _managed_product(web: Web, db, product_id: int):  # type: ignore[no-untyped-
 
 def _render_product(
     web: Web,
-    db,
+    db: Session,
     product_id: int,
     *,
     form: dict[str, str] | None = None,
@@ -384,7 +386,7 @@ def _render_product(
     new_sku: dict[str, str] | None = None,
     new_sku_errors: FormErrors | None = None,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     product = _managed_product(web, db, product_id)
     skus = catalog.skus_of(db, product.id)
     levels = inventory.levels(db, [s.id for s in skus]) if skus else {}
@@ -507,11 +509,11 @@ def add_sku(product_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep
     return _render_product(web, db, product_id, new_sku=dict(form), new_sku_errors=errors, status_code=422)
 
 
-def _sku_product(web: Web, db, sku_id: int) -> int:  # type: ignore[no-untyped-def]
+def _sku_product(web: Web, db: Session, sku_id: int) -> int:
     _store_id(web)
     _, product = catalog.get_sku(db, web.actor, sku_id)
     require_store_manager(web.actor, product.store_id)
-    return product.id  # type: ignore[no-any-return]
+    return product.id
 
 
 @router.post("/skus/{sku_id}", response_class=HTMLResponse)

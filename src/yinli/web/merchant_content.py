@@ -47,7 +47,7 @@ def _ids(values: list[str]) -> list[int]:
 
 def _products(web: Web, db: Session, store_id: int, *, listed: bool = True) -> list[Any]:
     status = ProductStatus.LISTED if listed else None
-    return catalog.list_products(  # type: ignore[no-any-return]
+    return catalog.list_products(
         db, web.actor, catalog.ProductFilter(store_id=store_id, status=status), before_id=None, limit=200
     )
 

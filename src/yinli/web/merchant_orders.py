@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB
 from yinli.core.auth import require_store_manager
@@ -28,12 +29,12 @@ ORDER_TABS = ("paid", "shipped", "delivered", "completed", "refunded", "created"
 
 def _render_orders(
     web: Web,
-    db,
+    db: Session,
     status: str,
     ship_errors: dict[int, FormErrors] | None = None,
     ship_form: dict[str, str] | None = None,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     rows = orders.list_orders(db, web.actor, orders.OrderFilter(status=OrderStatus(status)), before_id=None, limit=100)
     return web.render(
         "merchant/orders.html",
@@ -91,8 +92,8 @@ CASE_TABS = ("requested", "return_shipped", "awaiting_return", "refunded", "reje
 
 
 def _render_cases(
-    web: Web, db, status: str, case_errors: dict[int, FormErrors] | None = None, status_code: int = 200
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web, db: Session, status: str, case_errors: dict[int, FormErrors] | None = None, status_code: int = 200
+) -> Response:
     cases = aftersales.list_after_sales(db, web.actor, status=AfterSaleStatus(status), before_id=None, limit=100)
     order_ids = sorted({c.order_id for c in cases})
     lines = orders.lines_of(db, order_ids) if order_ids else {}

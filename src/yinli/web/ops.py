@@ -7,10 +7,12 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.core.auth import Role
 from yinli.core.errors import DomainError
+from yinli.core.settings import Settings
 from yinli.merchants import service as merchants
 from yinli.merchants.models import StoreStatus
 from yinli.merchants.schemas import PolicyIn, StoreReviewIn
@@ -75,8 +77,13 @@ def home(request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: S
 
 
 def _render_stores(
-    web: Web, db, settings, status: str, errors: dict[int, FormErrors] | None = None, status_code: int = 200
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web,
+    db: Session,
+    settings: Settings,
+    status: str,
+    errors: dict[int, FormErrors] | None = None,
+    status_code: int = 200,
+) -> Response:
     stores = merchants.list_stores(db, web.actor, status=StoreStatus(status), after_id=None, limit=200)
     return web.render(
         "ops/stores.html",
@@ -114,8 +121,13 @@ def review(store_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep, s
 
 
 def _render_policy(
-    web: Web, db, settings, form: dict[str, str] | None = None, errors: FormErrors | None = None, status_code: int = 200
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web,
+    db: Session,
+    settings: Settings,
+    form: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
     policy = merchants.get_policy(db, settings)
     if form is None:
         form = {

@@ -55,7 +55,7 @@ def _operator(web: Web) -> None:
 def _store_names(db: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db.execute(select(Store.id, Store.name).where(Store.id.in_(ids))).all())  # type: ignore[arg-type]
+    return dict(db.execute(select(Store.id, Store.name).where(Store.id.in_(ids))).all())
 
 
 # --- launch plan ---------------------------------------------------------------------------------------------

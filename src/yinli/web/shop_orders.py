@@ -7,11 +7,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.core.auth import Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
+from yinli.core.settings import Settings
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -24,7 +27,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 BUYERS = (Role.SHOPPER, Role.CREATOR)
 
 
-def _store_names(db, store_ids: set[int]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def _store_names(db: Session, store_ids: set[int]) -> dict[int, str]:
     if not store_ids:
         return {}
     return dict(db.execute(select(Store.id, Store.name).where(Store.id.in_(store_ids))).all())
@@ -55,13 +58,13 @@ def order_list(request: Request, web: WebDep, db: ReadDB) -> Response:
 
 def _render_order(
     web: Web,
-    db,
-    settings,
-    clock,
+    db: Session,
+    settings: Settings,
+    clock: Clock,
     order_id: int,
     review_errors: dict[int, FormErrors] | None = None,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     order = orders.get_order(db, web.actor, order_id)
     lines = orders.lines_of(db, [order.id])[order.id]
     cases = aftersales.after_sales_of_order(db, web.actor, order.id)
@@ -127,8 +130,8 @@ def review_line(line_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDe
 
 
 def _render_after_sale_form(
-    web: Web, db, order_id: int, kind: str, form: dict[str, str], errors: FormErrors, status_code: int = 200
-) -> Response:  # type: ignore[no-untyped-def]
+    web: Web, db: Session, order_id: int, kind: str, form: dict[str, str], errors: FormErrors, status_code: int = 200
+) -> Response:
     order = orders.get_order(db, web.actor, order_id)
     return web.render(
         "shop/after_sale_new.html",
@@ -208,12 +211,12 @@ def after_sale_list(web: WebDep, db: ReadDB) -> Response:
 
 def _render_case(
     web: Web,
-    db,
+    db: Session,
     case_id: int,
     errors: FormErrors | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
-) -> Response:  # type: ignore[no-untyped-def]
+) -> Response:
     case = aftersales.get_after_sale(db, web.actor, case_id)
     order = orders.get_order(db, web.actor, case.order_id)
     lines = {line.id: line for line in orders.lines_of(db, [order.id])[order.id]}

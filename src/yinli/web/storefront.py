@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards, categories
@@ -28,8 +29,10 @@ from yinli.checkout.schemas import Address, CartItemIn
 from yinli.content import home as home_page
 from yinli.content import shelves, videos
 from yinli.core.auth import Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.parsing import parse_id
+from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
@@ -154,7 +157,7 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
 # --- product and store -----------------------------------------------------------------------------------
 
 
-def _product_view(web: Web, db, clock, product_id: int, sku_id: int | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: int | None) -> dict[str, Any]:
     product = catalog.get_product(db, web.actor, product_id)
     skus = [s for s in catalog.skus_of(db, product.id) if s.is_active]
     stock = inventory.available(db, [s.id for s in skus]) if skus else {}
@@ -240,7 +243,7 @@ def store_page(
 # --- cart --------------------------------------------------------------------------------------------------
 
 
-def _cart_context(web: Web, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _cart_context(web: Web, db: Session) -> dict[str, Any]:
     quote = quotes.quote_cart(db, web.actor)
     return {"groups": quote.stores, "total": quote.total}
 
@@ -373,19 +376,19 @@ def _source_id(surface: Surface, value: str | None) -> int | None:
     return parse_id(value) if surface in SOURCED else None
 
 
-def _checkout_preview(web: Web, db, settings, line: checkout.LineRequest | None) -> quotes.Quote:  # type: ignore[no-untyped-def]
+def _checkout_preview(web: Web, db: Session, settings: Settings, line: checkout.LineRequest | None) -> quotes.Quote:
     """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
     return quotes.quote_cart(db, web.actor).payable() if line is None else quotes.quote_lines(db, settings, line)
 
 
 def _render_checkout(
     web: Web,
-    db,
-    settings,
-    line,
+    db: Session,
+    settings: Settings,
+    line: checkout.LineRequest | None,
     form: dict[str, str],
     errors: FormErrors,
-    status_code: int = 200,  # type: ignore[no-untyped-def]
+    status_code: int = 200,
 ) -> Response:
     quote = _checkout_preview(web, db, settings, line)
     return web.render(

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
@@ -22,6 +23,7 @@ from yinli.catalog import service as catalog
 from yinli.checkout.pricing import unit_price
 from yinli.content import creators, videos
 from yinli.content.schemas import ViewIn
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError
 from yinli.core.parsing import number_or_text
 from yinli.inventory import service as inventory
@@ -33,7 +35,7 @@ from yinli.web.live import BUYERS, open_sheet, place_and_pay, sheet_line
 router = APIRouter(prefix="/v", route_class=WebRoute, include_in_schema=False)
 
 
-def _page(web: Web, db, clock, video_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _page(web: Web, db: Session, clock: Clock, video_id: int) -> dict[str, Any]:
     video = videos.get_video(db, video_id, web.actor)
     products = [p for p in videos.linked_products(db, video.id) if catalog.can_see_product(db, web.actor, p)]
     skus = {p.id: [s for s in catalog.skus_of(db, p.id) if s.is_active] for p in products}

@@ -51,7 +51,7 @@ router = APIRouter(tags=["accounts"])
 
 def user_out(session: Session, clock: Clock, user: User) -> UserOut:
     out = UserOut.model_validate(user)
-    out.age_cohort = service.age_cohort(user.birth_year, clock.now().year) if user.role == "shopper" else None
+    out.age_cohort = service.cohort_of(user, clock.now().year)
     out.store_id = staff.store_of(session, user.id) if user.role == "merchant" else None
     return out
 

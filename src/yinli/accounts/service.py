@@ -25,6 +25,11 @@ from yinli.merchants import staff
 SELF_SIGNUP_ROLES = (Role.SHOPPER, Role.MERCHANT, Role.CREATOR)
 
 
+def cohort_of(user: User, year: int) -> str | None:
+    """A shopper's age cohort in `year`; other roles have none (cohorts describe buyers)."""
+    return age_cohort(user.birth_year, year) if user.role == "shopper" else None
+
+
 def age_cohort(birth_year: int | None, year: int) -> str:
     """Cohort of a shopper in calendar `year`: 'gen_z' (born 1997+), 'gen_y' (born 1981-1996),
     '40+' (aged 40 or more that year), or 'unknown'.

@@ -155,6 +155,15 @@ def plans_for_product(session: Session, product_id: int) -> list[AffiliatePlan]:
     )
 
 
+def plans_visible_to(session: Session, actor: Actor | None, product_id: int) -> list[AffiliatePlan]:
+    """A product's active plans as the actor may see them: staff and operators all; creators (and
+    everyone else) the open plans and the targeted plans made for them."""
+    plans = plans_for_product(session, product_id)
+    if actor is not None and (actor.is_operator or actor.store_id is not None):
+        return plans
+    return [p for p in plans if p.kind == "open" or (actor is not None and p.creator_id == actor.user_id)]
+
+
 def plans_open_to(session: Session, creator_id: int, *, limit: int = 100) -> list[AffiliatePlan]:
     """What a creator may sell: open plans and plans targeted at them (the best per product)."""
     rows = session.scalars(

@@ -151,10 +151,7 @@ def product_plans(db: ReadDB, actor: ActorDep, product_id: int = id_path()) -> l
     from yinli.catalog import service as catalog
 
     catalog.get_product(db, actor, product_id)
-    plans = affiliate.plans_for_product(db, product_id)
-    if actor is None or not (actor.is_operator or actor.store_id is not None):  # creators see what concerns them
-        plans = [p for p in plans if p.kind == "open" or (actor is not None and p.creator_id == actor.user_id)]
-    return [PlanOut.model_validate(p) for p in plans]
+    return [PlanOut.model_validate(p) for p in affiliate.plans_visible_to(db, actor, product_id)]
 
 
 @router.get(

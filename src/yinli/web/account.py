@@ -50,7 +50,7 @@ def _render_account(
         "shop/account.html",
         status_code=status_code,
         user=user,
-        cohort=accounts.age_cohort(user.birth_year, clock.now().year) if user.role == "shopper" else None,
+        cohort=accounts.cohort_of(user, clock.now().year),
         errors=errors or FormErrors(),
         pw_errors=pw_errors or FormErrors(),
         tab="account",

@@ -36,6 +36,7 @@ lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy src
+	$(UV) run --frozen lint-imports
 
 format: setup
 	$(UV) run --frozen ruff format .

@@ -18,6 +18,7 @@ from yinli.accounts import service as accounts
 from yinli.core.clock import Clock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.orders import metrics
 from yinli.orders.service import JobReport, run_order_jobs
 from yinli.payments import service as payments
@@ -42,7 +43,7 @@ class JobsReport:
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
     with database.session() as session:
-        reconciled = payments.reconcile_processing(session, clock, gateway, STUCK_PAYMENT_AFTER)
+        reconciled = charge.reconcile_processing(session, clock, gateway, STUCK_PAYMENT_AFTER)
     with database.session() as session:
         order_report = run_order_jobs(session, clock, settings)
     with database.session() as session:

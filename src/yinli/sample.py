@@ -20,6 +20,7 @@ from yinli.checkout import service as checkout
 from yinli.core.auth import Actor, Role
 from yinli.core.clock import SimulatedClock
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.orders import service as order_service
@@ -207,7 +208,7 @@ def _sample_orders(
         )
         payments.do_claim_payment(session, clock, gateway, shopper, payment.id, "card")
         result = gateway.charge(payment.gateway_key, payment.amount_fen, payment.currency, "card")
-        payments.do_apply_charge(session, clock, gateway, payment.id, result)
+        charge.charge_applied(session, clock, gateway, payment.id, result)
         placed += 1
         if i % 2 == 0:  # half of them are on their way
             product = session.get(Product, sku.product_id)

@@ -22,9 +22,9 @@ from yinli.api.app import create_app
 from yinli.core import db as core_db
 from yinli.core.db import Database
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.orders.models import Order, OrderStatus
 from yinli.payments import ledger
-from yinli.payments import service as payments
 from yinli.payments.gateway import GatewayResult, SimulatedGateway
 from yinli.payments.models import Payment, PaymentStatus
 
@@ -283,7 +283,7 @@ def test_a_charge_whose_recording_fails_is_confirming_never_failed_and_ends_appl
     from fastapi.testclient import TestClient
 
     monkeypatch.setattr(core_db, "SQLITE_WRITE_WAIT_SECONDS", 0.05)
-    monkeypatch.setattr(payments, "APPLY_RETRY_PAUSES", (0.01, 0.01))
+    monkeypatch.setattr(charge, "APPLY_RETRY_PAUSES", (0.01, 0.01))
     gateway = _HoldsTheDatabase(database.url)
     handler = _ReleaseOnFirstRetry(gateway)
     if recovers:
@@ -301,7 +301,7 @@ def test_a_charge_whose_recording_fails_is_confirming_never_failed_and_ends_appl
                 gateway.release()
                 with database.session() as s:
                     assert s.get(Payment, payment["id"]).status == PaymentStatus.PROCESSING  # type: ignore[union-attr]
-                    assert payments.reconcile_processing(s, clock, gateway, timedelta(0)) == 1
+                    assert charge.reconcile_processing(s, clock, gateway, timedelta(0)) == 1
             shown = c.get(f"/api/v1/payments/{payment['id']}", headers=shopper.headers)
             assert shown.json()["status"] == "succeeded"
     finally:
@@ -345,7 +345,7 @@ def test_a_charge_after_the_connections_were_dropped_is_applied_on_postgres(
         if r.status_code == 503:
             assert r.json()["code"] == "payment_confirming"
             with database.session() as s:
-                payments.reconcile_processing(s, clock, gateway, timedelta(0))
+                charge.reconcile_processing(s, clock, gateway, timedelta(0))
         assert c.get(f"/api/v1/payments/{payment['id']}", headers=shopper.headers).json()["status"] == "succeeded"
     assert gateway.captured_fen > 0
     _books_balanced(database)

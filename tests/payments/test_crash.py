@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import buy, stock
+from yinli.flows import charge
 from yinli.inventory.models import Reservation, ReservationStatus, Stock
 from yinli.jobs import STUCK_PAYMENT_AFTER, run_once
 from yinli.orders.models import Order
 from yinli.payments import ledger
-from yinli.payments import service as payments
 from yinli.payments.gateway import GatewayResult
 from yinli.payments.models import JournalEntry, Payment, Refund
 
@@ -100,7 +100,8 @@ from yinli.core.auth import Actor, Role
 from yinli.core.clock import SimulatedClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
-from yinli.payments.service import do_apply_charge, do_claim_payment
+from yinli.flows.charge import charge_applied
+from yinli.payments.service import do_claim_payment
 from tests.factories import ADDRESS
 from tests.payments.test_crash import FileGateway
 
@@ -132,7 +133,7 @@ if die_at == "charged":
     die()
 session = database.sessions()
 session.begin()
-do_apply_charge(session, clock, gateway, payment_id, result)
+charge_applied(session, clock, gateway, payment_id, result)
 session.flush()  # stock committed, order paid, ledger booked ... but never committed
 if die_at == "applying":
     die()
@@ -350,7 +351,7 @@ def test_a_pending_charge_completes_by_the_gateways_callback(world, app, databas
     clock.advance(STUCK_PAYMENT_AFTER + timedelta(seconds=1))
     assert run_once(database, clock, settings, gateway).payments_reconciled == 0  # the gateway says "pending"
 
-    handle = payments.gateway_callback(database, clock, gateway)
+    handle = charge.gateway_callback(database, clock, gateway)
     assert gateway.deliver_callbacks(handle) == 1
     after = snapshot(database, payment["id"], sku)
     assert (after["payment"], after["order"], after["stock"]) == ("succeeded", "paid", (8, 0))
@@ -369,7 +370,7 @@ def test_a_declined_callback_cancels_and_releases(world, app, database, clock, s
     sku, shopper = shelf
     gateway = app.state.gateway
     payment = pay_pending(world, app, shopper, sku, 4)
-    assert gateway.deliver_callbacks(payments.gateway_callback(database, clock, gateway), succeed=False) == 1
+    assert gateway.deliver_callbacks(charge.gateway_callback(database, clock, gateway), succeed=False) == 1
     after = snapshot(database, payment["id"], sku)
     assert (after["payment"], after["order"], after["stock"], after["entries"]) == ("failed", "cancelled", (10, 0), 0)
     assert_whole(database, gateway)
@@ -386,7 +387,7 @@ def test_a_callback_after_the_hold_expired_refunds(world, app, database, clock, 
     assert report.orders.expired == 1 and report.payments_reconciled == 0
     assert snapshot(database, payment["id"], sku)["stock"] == (10, 0)  # released while the gateway dithered
 
-    assert gateway.deliver_callbacks(payments.gateway_callback(database, clock, gateway)) == 1
+    assert gateway.deliver_callbacks(charge.gateway_callback(database, clock, gateway)) == 1
     after = snapshot(database, payment["id"], sku)
     assert (after["payment"], after["order"], after["stock"]) == ("succeeded", "cancelled", (10, 0))
     assert after["refunded"] == total

@@ -41,12 +41,12 @@ from yinli.api.app import create_app
 from yinli.core.clock import SimulatedClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.inventory.models import Reservation, ReservationStatus, Stock
 from yinli.jobs import run_once
 from yinli.models import Base
 from yinli.orders.models import Order, OrderLine
 from yinli.payments import ledger
-from yinli.payments import service as payments
 from yinli.payments.gateway import SimulatedGateway
 from yinli.payments.models import Payment, Refund
 
@@ -201,7 +201,7 @@ class Marketplace(RuleBasedStateMachine):
 
     @rule(succeed=st.booleans())
     def gateway_calls_back(self, succeed: bool) -> None:
-        handle = payments.gateway_callback(self.database, self.clock, self.gateway)
+        handle = charge.gateway_callback(self.database, self.clock, self.gateway)
         self.gateway.deliver_callbacks(handle, succeed=succeed)
 
     @precondition(lambda self: self.orders)
@@ -432,6 +432,6 @@ def test_an_order_cannot_be_cancelled_while_its_payment_is_processing(world, app
     r = client.post(f"/api/v1/orders/{payment['order_ids'][0]}/cancel", headers=s.headers)
     assert r.status_code == 409 and r.json()["code"] == "payment_processing"
 
-    app.state.gateway.deliver_callbacks(payments.gateway_callback(database, clock, app.state.gateway))
+    app.state.gateway.deliver_callbacks(charge.gateway_callback(database, clock, app.state.gateway))
     assert client.get(f"/api/v1/orders/{payment['order_ids'][0]}", headers=s.headers).json()["status"] == "paid"
     assert balances_of(world) == {"gateway_cash": 2000, "escrow": -2000}

@@ -233,6 +233,52 @@ def do_cancel(session: Session, clock: Clock, order: Order, reason: str, actor_i
     return order
 
 
+def do_record_refund(session: Session, order: Order, amount: int) -> None:
+    """Count `amount` as refunded on the order. Conditional: concurrent refunds can never take more
+    than was paid (409 over_refund)."""
+    moved = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.refunded_fen + amount <= Order.total_fen)
+        .values(refunded_fen=Order.refunded_fen + amount)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("that is more than is left to refund on this order", field="amount", code="over_refund")
+    session.refresh(order)
+
+
+def do_mark_paid(session: Session, order: Order, at: datetime) -> None:
+    """created → paid (conditional: if a cancel won the race this raises, and the caller's transaction
+    rolls back)."""
+    move(session, order, OrderStatus.PAID, paid_at=at)
+
+
+def announce_paid(session: Session, clock: Clock, order: Order, lines: list[OrderLine]) -> None:
+    emit(
+        session,
+        clock,
+        "OrderPaid",
+        "order",
+        order.id,
+        {
+            "store_id": order.store_id,
+            "shopper_id": order.shopper_id,
+            "total_fen": order.total_fen,
+            "lines": [
+                {
+                    "product_id": line.product_id,
+                    "sku_id": line.sku_id,
+                    "quantity": line.quantity,
+                    "line_total_fen": line.line_total_fen,
+                    "surface": line.surface,
+                    "source_id": line.source_id,
+                    "creator_id": line.creator_id,
+                }
+                for line in lines
+            ],
+        },
+    )
+
+
 def do_shopper_cancel(session: Session, clock: Clock, actor: Actor | None, order_id: int) -> Order:
     order = get_order(session, actor, order_id)
     assert actor is not None

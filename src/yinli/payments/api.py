@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from yinli.api.deps import ActorDep, ClockDep, GatewayDep, ReadDB, id_path
 from yinli.core.auth import Role, require_role
+from yinli.flows import charge
 from yinli.payments import ledger, service
 from yinli.payments.schemas import LedgerOut, PayIn, PaymentOut, payment_out
 
@@ -31,7 +32,7 @@ def pay(
     payment_id: int = id_path(),
 ) -> PaymentOut:
     database = request.app.state.db
-    service.pay(database, clock, gateway, actor, payment_id, body.method)
+    charge.pay(database, clock, gateway, actor, payment_id, body.method)
     with database.read_sessions() as session:
         return payment_out(session, service.get_payment(session, actor, payment_id))
 

@@ -1,43 +1,29 @@
-"""Paying for orders, refunding them, and settling merchants — every step booked in the ledger.
-
-Paying talks to a gateway outside any database transaction, so it is split in two:
-1. `do_claim_payment` (one transaction): pending → processing, amount fixed to the orders still open.
-2. the gateway charge (idempotent by the payment's `gateway_key`);
-3. `do_apply_charge` (one transaction): succeeded → stock committed, orders paid, ledger booked;
-   failed → orders cancelled and stock released. A "pending" answer waits for the gateway's callback,
-   which calls `do_apply_charge` too.
-If the process dies between 2 and 3, `reconcile_processing` asks the gateway by key and finishes the
-job; stock holds expire meanwhile (orders job), and a charge that arrives for an order whose hold has
-expired is refunded at once — so there is never a paid order without stock, nor stock held forever.
+"""Payments move money only: a payment (opened, claimed, its charge recorded, closed), refunds, and the
+ledger entries of paying, refunding and settling. What a charge or a refund means for orders, stock,
+sales counts and content is `yinli.flows` (charge_applied, pay, reconciliation); order amounts and
+states are changed by orders' own functions (`orders.do_record_refund`, `orders.do_mark_paid`).
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from yinli.catalog import service as catalog
 from yinli.content import affiliate
-from yinli.content import hooks as content_hooks
 from yinli.core.auth import Actor, require_actor
 from yinli.core.clock import Clock
-from yinli.core.db import Database, is_transient_db_error
 from yinli.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from yinli.core.outbox import emit
 from yinli.core.settings import Settings
-from yinli.inventory import service as inventory
+from yinli.orders import service as orders
 from yinli.orders.models import Order, OrderLine, OrderStatus
 from yinli.payments import ledger
 from yinli.payments.gateway import GatewayResult, PaymentGateway
 from yinli.payments.models import Payment, PaymentStatus, Refund
 
-log = logging.getLogger("yinli.payments")
 METHODS = ("card", "balance", "pay_later")
 
 
@@ -55,10 +41,6 @@ class PaymentConfirming(DomainError):
     status = 503
     code = "payment_confirming"
     title = "Payment being confirmed"
-
-
-# Recording a charge is retried this many times on a fresh connection, after these pauses (seconds).
-APPLY_RETRY_PAUSES = (0.05, 0.25, 1.0)
 
 
 def get_payment(session: Session, actor: Actor | None, payment_id: int) -> Payment:
@@ -96,7 +78,7 @@ def orders_of(session: Session, payment_id: int) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.payment_id == payment_id).order_by(Order.id)))
 
 
-def _lock_orders(session: Session, payment_id: int) -> list[Order]:
+def lock_orders(session: Session, payment_id: int) -> list[Order]:
     """The payment's orders, locked in id order and freshly read. Claim and apply lock the payment, then
     its orders; cancel and expiry lock an order, then its reservations and stock: one order, no deadlock."""
     query = select(Order).where(Order.payment_id == payment_id).order_by(Order.id).with_for_update()
@@ -155,7 +137,7 @@ def do_claim_payment(
         )
     if payment.status != PaymentStatus.PENDING:
         raise Conflict(f"this payment is {payment.status}", code=f"payment_{payment.status}")
-    open_orders = [o for o in _lock_orders(session, payment_id) if o.status == OrderStatus.CREATED]
+    open_orders = [o for o in lock_orders(session, payment_id) if o.status == OrderStatus.CREATED]
     if not open_orders:
         raise Conflict("no order of this payment is waiting to be paid", code="nothing_to_pay")
     # Once the window is over the holds are forfeit (the expiry job releases them). Refusing here also
@@ -181,15 +163,15 @@ def do_claim_payment(
     return payment
 
 
-def do_apply_charge(
-    session: Session, clock: Clock, gateway: PaymentGateway, payment_id: int, result: GatewayResult
-) -> Payment:
-    """Record the gateway's answer for a processing payment (idempotent: a second answer is ignored)."""
+def do_record_charge(session: Session, clock: Clock, payment_id: int, result: GatewayResult) -> tuple[Payment, bool]:
+    """Record the gateway's answer on a processing payment: succeeded or failed, once. The flag says
+    whether this call moved it (False: still pending at the gateway, or someone applied it first), so
+    what follows a charge (`flows.charge_applied`) happens exactly once."""
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise NotFound(f"no payment {payment_id}")
     if result.outcome == "pending" or payment.status != PaymentStatus.PROCESSING:
-        return payment
+        return payment, False
     now = clock.now()
     to = PaymentStatus.SUCCEEDED if result.outcome == "succeeded" else PaymentStatus.FAILED
     moved = session.execute(
@@ -203,47 +185,12 @@ def do_apply_charge(
         )
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return payment  # someone else applied it first
+        return payment, False  # someone else applied it first
     session.refresh(payment)
-    from yinli.orders import service as orders  # orders depend on payments for refunds; import late
-
-    # Orders before their reservations and stock, as cancel and expiry take them: the other way round a
-    # payment racing a cancel deadlocks on PostgreSQL.
-    for order in _lock_orders(session, payment_id):
-        if to == PaymentStatus.FAILED:
-            if order.status == OrderStatus.CREATED:
-                orders.do_cancel(session, clock, order, reason="payment failed")
-            continue
-        if order.status == OrderStatus.CREATED and inventory.do_commit_order(session, order.id, now):
-            _mark_paid(session, clock, payment, order)
-        elif order.status == OrderStatus.CREATED or _expired_while_charging(order):
-            # Charged, but the stock hold expired first: the money goes straight back.
-            if order.status == OrderStatus.CREATED:
-                orders.do_cancel(session, clock, order, reason="stock hold expired before payment")
-            _book_payment(session, payment, order, now)
-            _refund(
-                session,
-                clock,
-                gateway,
-                payment,
-                order,
-                order.total_fen,
-                reason="unfulfillable",
-                subsidy=order.platform_subsidy_fen,
-            )
-    session.flush()
-    return payment
+    return payment, True
 
 
-def _expired_while_charging(order: Order) -> bool:
-    """A cancelled order was in the charge only if expiry cancelled it (at or after `pay_by`) while the
-    charge was in flight: claims are refused from `pay_by` on and shoppers cannot cancel while a payment
-    is processing. One cancelled before the claim was never charged and must not be booked or refunded."""
-    cancelled_at = order.cancelled_at
-    return order.status == OrderStatus.CANCELLED and cancelled_at is not None and cancelled_at >= order.pay_by
-
-
-def _book_payment(session: Session, payment: Payment, order: Order, at: datetime) -> None:
+def book_payment(session: Session, payment: Payment, order: Order, at: datetime) -> None:
     ledger.post(
         session,
         kind="payment",
@@ -259,122 +206,21 @@ def _book_payment(session: Session, payment: Payment, order: Order, at: datetime
     )
 
 
-def _mark_paid(session: Session, clock: Clock, payment: Payment, order: Order) -> None:
-    from yinli.orders import service as orders  # orders depend on payments for refunds; import late
-
-    now = clock.now()
-    # Conditional: if a cancel won the race this raises, the whole apply rolls back, and reconciliation
-    # later finds the order cancelled and refunds the charge.
-    orders.move(session, order, OrderStatus.PAID, paid_at=now)
-    _book_payment(session, payment, order, now)
-    lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
-    sold: dict[int, int] = {}
-    for line in lines:
-        sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
-    catalog.do_record_sales(session, sold)
-    content_hooks.on_order_paid(session, clock, order, lines)
-    emit(
-        session,
-        clock,
-        "OrderPaid",
-        "order",
-        order.id,
-        {
-            "store_id": order.store_id,
-            "shopper_id": order.shopper_id,
-            "total_fen": order.total_fen,
-            "lines": [
-                {
-                    "product_id": line.product_id,
-                    "sku_id": line.sku_id,
-                    "quantity": line.quantity,
-                    "line_total_fen": line.line_total_fen,
-                    "surface": line.surface,
-                    "source_id": line.source_id,
-                    "creator_id": line.creator_id,
-                }
-                for line in lines
-            ],
-        },
-    )
-
-
-def pay(
-    database: Database, clock: Clock, gateway: PaymentGateway, actor: Actor | None, payment_id: int, method: str
-) -> Payment:
-    """Claim, charge, apply — each database step in its own transaction (see module docstring)."""
-    with database.session() as session:
-        payment = do_claim_payment(session, clock, gateway, actor, payment_id, method)
-        key, amount, currency = payment.gateway_key, payment.amount_fen, payment.currency
-    result = gateway.charge(key, amount, currency, method)
-    applied = _apply_retrying(database, clock, gateway, payment_id, result)
-    if applied is None:  # charged (or declined) at the gateway, not yet recorded here
-        if result.outcome == "failed":
-            raise PaymentFailed(f"the payment was declined: {result.reason}", code="payment_declined")
-        raise PaymentConfirming(
-            f"payment {payment_id} went through and is being confirmed; it will show as paid shortly. Do not pay again"
-        )
-    payment = applied
-    if payment.status == PaymentStatus.FAILED:
-        raise PaymentFailed(f"the payment was declined: {payment.failure_reason}", code="payment_declined")
-    return payment
-
-
-def _apply_retrying(
-    database: Database, clock: Clock, gateway: PaymentGateway, payment_id: int, result: GatewayResult
-) -> Payment | None:
-    """`do_apply_charge` in its own transaction, again on a fresh connection after a transient database
-    error (it is idempotent: a second run of one that did commit changes nothing). None if every try
-    failed: the payment is still processing and reconciliation will finish it."""
-    for pause in (*APPLY_RETRY_PAUSES, None):
-        try:
-            with database.session() as session:
-                return do_apply_charge(session, clock, gateway, payment_id, result)
-        except Exception as exc:
-            if not is_transient_db_error(exc):
-                raise
-            log.warning("recording the charge of payment %s failed (%s); %s", payment_id, exc,
-                        "retrying" if pause is not None else "left to reconciliation")  # fmt: skip
-            if pause is not None:
-                time.sleep(pause)
-    return None
-
-
-def gateway_callback(database: Database, clock: Clock, gateway: PaymentGateway) -> Callable[[str, GatewayResult], None]:
-    """The handler a gateway's asynchronous notification reaches: find the payment by key, apply."""
-
-    def handle(key: str, result: GatewayResult) -> None:
-        with database.session() as session:
-            payment_id = session.scalar(select(Payment.id).where(Payment.gateway_key == key))
-            if payment_id is not None:
-                do_apply_charge(session, clock, gateway, payment_id, result)
-
-    return handle
-
-
-def reconcile_processing(session: Session, clock: Clock, gateway: PaymentGateway, older_than: timedelta) -> int:
-    """Finish payments left in processing (a crash, a lost callback) by asking the gateway."""
+def stuck_in_processing(session: Session, clock: Clock, older_than: timedelta) -> list[Payment]:
+    """Payments left in processing (a crash, a lost callback) for longer than `older_than`."""
     cutoff = clock.now() - older_than
-    stuck = list(
-        session.scalars(
-            select(Payment).where(Payment.status == PaymentStatus.PROCESSING, Payment.attempted_at <= cutoff)
-        )
-    )
-    done = 0
-    for payment in stuck:
-        result = gateway.lookup(payment.gateway_key)
-        if result is None:  # the charge never reached the gateway: it failed
-            result = GatewayResult("failed", "", "never reached the gateway")
-        if result.outcome != "pending":
-            do_apply_charge(session, clock, gateway, payment.id, result)
-            done += 1
-    return done
+    query = select(Payment).where(Payment.status == PaymentStatus.PROCESSING, Payment.attempted_at <= cutoff)
+    return list(session.scalars(query))
+
+
+def payment_id_for_key(session: Session, key: str) -> int | None:
+    return session.scalar(select(Payment.id).where(Payment.gateway_key == key))
 
 
 # --- refunds and settlement -------------------------------------------------------------------------------
 
 
-def _refund(
+def do_refund_payment(
     session: Session,
     clock: Clock,
     gateway: PaymentGateway,
@@ -389,15 +235,7 @@ def _refund(
     in the same journal transaction (the merchant is not paid a subsidy on goods the shopper returned)."""
     if amount <= 0:
         raise InvalidInput("a refund must be positive", field="amount")
-    # Conditional: concurrent refunds can never take more than was paid.
-    moved = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.refunded_fen + amount <= Order.total_fen)
-        .values(refunded_fen=Order.refunded_fen + amount)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("that is more than is left to refund on this order", field="amount", code="over_refund")
-    session.refresh(order)
+    orders.do_record_refund(session, order, amount)
     now = clock.now()
     refund = Refund(
         payment_id=payment.id,
@@ -452,7 +290,7 @@ def do_refund(
         raise Conflict("this order was never paid", code="not_paid")
     payment = session.get(Payment, order.payment_id)
     assert payment is not None
-    return _refund(session, clock, gateway, payment, order, amount, reason, after_sale_id, subsidy)
+    return do_refund_payment(session, clock, gateway, payment, order, amount, reason, after_sale_id, subsidy)
 
 
 def return_stranded_escrow(session: Session, clock: Clock, gateway: PaymentGateway, limit: int = 100) -> int:

@@ -23,9 +23,9 @@ from yinli.content import live, videos
 from yinli.content.models import LiveSessionProduct, VideoProduct
 from yinli.core.clock import SimulatedClock
 from yinli.core.errors import DomainError
+from yinli.flows import charge
 from yinli.orders.models import Surface
 from yinli.orders.service import lines_of
-from yinli.payments import service as payments
 from yinli.search.backends.base import Filters, Sort
 from yinli.search.log import do_record_interaction, do_record_search
 from yinli.search.service import SearchRequest
@@ -309,7 +309,7 @@ class ShopperVisit:
             self.stats.sold_out += 1  # out of stock, delisted or the room ended: nothing was created
             return
         try:
-            payments.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method)
+            charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method)
         except DomainError:
             self.stats.declined += 1  # declined: the order waits unpaid and the expiry job releases the stock
             return

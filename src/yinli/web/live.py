@@ -34,6 +34,7 @@ from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import parse_id
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import Surface
@@ -200,7 +201,7 @@ def place_and_pay(
     database = request.app.state.db
     in_video = line.surface is Surface.SHORT_VIDEO
     try:
-        payments.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
+        charge.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
     except DomainError as exc:
         if exc.code != "already_paid":
             return web.render(

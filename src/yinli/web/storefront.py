@@ -33,6 +33,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.parsing import parse_id
 from yinli.core.settings import Settings
+from yinli.flows import charge
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
@@ -468,7 +469,7 @@ def pay(payment_id: int, request: Request, form: FormDep, web: WebDep, clock: Cl
     require_signed_in(web)
     database = request.app.state.db
     try:
-        payments.pay(database, clock, request.app.state.gateway, web.actor, payment_id, form.text("method") or "card")
+        charge.pay(database, clock, request.app.state.gateway, web.actor, payment_id, form.text("method") or "card")
     except DomainError as exc:
         if exc.code == "already_paid":
             return web.redirect("/orders", flash="paid")

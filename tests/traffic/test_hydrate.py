@@ -50,7 +50,7 @@ def test_tiles_carry_cards_and_content_in_placement_order(market: Market) -> Non
     video = _video(market, m, b["id"])
     live = market.content.live_session(m, [a["id"]])
     fp, state = _page([(PRODUCT, a["id"], 0), (PRODUCT, b["id"], 1), (VIDEO, video, 1), (LIVE, live["id"], 0)])
-    with market.world.database.session() as db:
+    with market.world.database.read_sessions() as db:
         tiles = hydrate(db, market.clock, fp, state)
     assert [(t.kind, t.item_id, t.product_id) for t in tiles] == [
         ("product", a["id"], a["id"]),
@@ -67,13 +67,13 @@ def test_tiles_carry_cards_and_content_in_placement_order(market: Market) -> Non
 def test_items_gone_since_the_snapshot_keep_their_place_empty(market: Market) -> None:
     m, (a,) = market.store(1)
     video = _video(market, m, a["id"])
-    with market.world.database.session() as db:
+    with market.world.database.sessions() as db:
         db.execute(delete(VideoProduct).where(VideoProduct.video_id == video))
         db.execute(delete(ShortVideo).where(ShortVideo.id == video))
         db.commit()
     missing = a["id"] + 1000  # a product (and a live session) that no longer exists
     fp, state = _page([(PRODUCT, missing, 0), (VIDEO, video, 2), (PRODUCT, a["id"], 2), (LIVE, 999999, 2)])
-    with market.world.database.session() as db:
+    with market.world.database.read_sessions() as db:
         tiles = hydrate(db, market.clock, fp, state)
     assert [t.placement.position for t in tiles] == [0, 1, 2, 3]
     assert tiles[0].card is None and tiles[0].product_id == missing
@@ -83,5 +83,5 @@ def test_items_gone_since_the_snapshot_keep_their_place_empty(market: Market) ->
 
 def test_an_empty_page_needs_no_query(market: Market) -> None:
     fp, state = _page([])
-    with market.world.database.session() as db:
+    with market.world.database.read_sessions() as db:
         assert hydrate(db, market.clock, fp, state) == []

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BeforeValidator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +30,7 @@ from yinli.api.deps import (
     page,
 )
 from yinli.catalog import categories
-from yinli.catalog.api import cards_for
+from yinli.catalog.api import card_out, cards_for
 from yinli.content import affiliate, attribution, creators, live, shelves, videos
 from yinli.content.models import LiveRoom, LiveSession, ShortVideo
 from yinli.content.schemas import (
@@ -51,6 +52,7 @@ from yinli.content.schemas import (
     SessionIn,
     SessionOut,
     SessionStatsOut,
+    ShelfOut,
     StorePageOut,
     VideoIn,
     VideoOut,
@@ -61,7 +63,7 @@ from yinli.content.schemas import (
 from yinli.core.auth import require_actor
 from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
-from yinli.core.parsing import parse_id
+from yinli.core.parsing import digits_only, parse_id
 from yinli.core.schemas import MoneyOut, QueryTime
 from yinli.merchants import service as merchants
 
@@ -488,6 +490,46 @@ def store_page(db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = id_
         videos=[v.id for v in videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=12)],
         live_session_id=live_id,
     )
+
+
+ShelfSort = Literal["relevance", "sales", "price_asc", "price_desc", "newest"]
+ShelfPage = Annotated[
+    int, Query(ge=1, le=10_000, description="Page number (20 cards a page)."), BeforeValidator(digits_only)
+]
+
+
+def shelf_out(shelf: shelves.Shelf) -> ShelfOut:
+    return ShelfOut(
+        sort=shelf.sort,  # type: ignore[arg-type]
+        page=shelf.page,
+        pages=shelf.pages,
+        total=shelf.total,
+        items=[card_out(c) for c in shelf.cards],
+    )
+
+
+@router.get("/stores/{store_id}/shelf", response_model=ShelfOut, tags=["shelf"], summary="A store's products, sorted")
+def store_shelf(
+    db: ReadDB,
+    clock: ClockDep,
+    actor: ActorDep,
+    store_id: int = id_path(),
+    sort: ShelfSort = "sales",
+    page: ShelfPage = 1,
+) -> ShelfOut:
+    """What the store page lists below its sections; a page past the end is the last page."""
+    store = merchants.get_store(db, actor, store_id)
+    return shelf_out(shelves.shelf_page(db, clock, shelves.ShelfQuery(store_id=store.id, sort=sort, page=page)))
+
+
+@router.get(
+    "/categories/{category_id}/shelf", response_model=ShelfOut, tags=["shelf"], summary="A category's products, sorted"
+)
+def category_shelf(
+    db: ReadDB, clock: ClockDep, category_id: int = id_path(), sort: ShelfSort = "sales", page: ShelfPage = 1
+) -> ShelfOut:
+    """The mall's category page: products on sale anywhere under the category (404 for an unknown one)."""
+    return shelf_out(shelves.shelf_page(db, clock, shelves.ShelfQuery(category_id=category_id, sort=sort, page=page)))
 
 
 @router.get(

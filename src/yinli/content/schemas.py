@@ -189,6 +189,16 @@ class StorePageOut(Output):
     live_session_id: int | None
 
 
+class ShelfOut(Output):
+    """One page of a shelf (a store's or a category's products on sale, sorted)."""
+
+    sort: Literal["relevance", "sales", "price_asc", "price_desc", "newest"]
+    page: int
+    pages: int
+    total: int
+    items: list[ProductCardOut]
+
+
 class SalesSplitOut(Output):
     key: str
     gmv: MoneyOut

@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from tests.factories import World
+from tests.matrix import SceneBuilder
 from yinli.api.app import create_app
 from yinli.catalog.categories import do_load_categories
 from yinli.core import migrate
@@ -32,6 +35,15 @@ pytest_plugins = ["tests.mailbox"]  # the `inbox` fixture: a real SMTP server fo
 
 PG_URL = os.environ.get("YINLI_TEST_DATABASE_URL")
 KEEP_ON_RESET = {"alembic_version", "categories"}
+
+# Hypothesis: `default` for local runs; `ci` (HYPOTHESIS_PROFILE=ci, set by .ci/run) tries more examples in
+# a fixed order, so a CI failure reproduces. No deadline in either: the machine is shared and a slow
+# example is not a wrong one. Tests that set max_examples themselves keep it (explicit beats profile).
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile(
+    "ci", deadline=None, max_examples=200, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Passwords are hashed with argon2id in production; tests use the cheapest parameters for speed.
 set_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -113,3 +125,9 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def world(client: TestClient, database: Database) -> World:
     return World(client, database)
+
+
+@pytest.fixture
+def build(world: World, clock: SimulatedClock, settings: Settings) -> SceneBuilder:
+    """The authorisation matrix's scenes (tests/matrix.py)."""
+    return SceneBuilder(world, clock, settings)

@@ -24,7 +24,7 @@ from yinli.accounts.models import User
 from yinli.catalog import service as catalog
 from yinli.catalog.models import Category
 from yinli.content.models import AffiliateCommission, AffiliatePlan
-from yinli.core.auth import Actor, Role, require_store_manager
+from yinli.core.auth import Actor, Role, require_actor, require_store_manager
 from yinli.core.clock import Clock
 from yinli.core.db import unique_or
 from yinli.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
@@ -91,6 +91,7 @@ def do_open_plan(
     store's staff are `merchant` accounts, so no creator is staff of the store whose plan this is — a
     targeted plan names a `creator` account, never a colleague. A creator buying through their own room
     or video earns nothing either way (see `attribution.resolve`)."""
+    actor = require_actor(actor)  # 401 before any lookup: a draft's or a missing product's 404 would tell
     product = catalog.get_product(session, actor, product_id)
     actor = require_store_manager(actor, product.store_id)
     check_rate(rate_bps, _fee_rate(session, settings, product.category_id))
@@ -135,8 +136,9 @@ def do_open_plan(
 
 
 def do_end_plan(session: Session, clock: Clock, actor: Actor | None, plan_id: int) -> AffiliatePlan:
+    actor = require_actor(actor)
     plan = session.get(AffiliatePlan, plan_id)
-    if plan is None or actor is None or not actor.manages_store(plan.store_id):
+    if plan is None or not actor.manages_store(plan.store_id):
         raise NotFound(f"no affiliate plan {plan_id}", field="plan_id")
     if plan.status != "active":
         raise InvalidTransition("this plan has ended", field="status")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from yinli.content import affiliate
 from yinli.content.models import LiveRoom, LiveSession, LiveSessionProduct, ShortVideo, VideoProduct
-from yinli.core.auth import Actor, Role
+from yinli.core.auth import Actor, Role, require_actor
 from yinli.core.errors import Forbidden, InvalidInput
 from yinli.orders.models import Order, OrderLine, OrderStatus, Surface
 
@@ -109,8 +109,7 @@ def split(
 ) -> list[Split]:
     """GMV, orders and buyers by `surface` or by `creator`. Staff see their store, creators their own
     sales, operators everything (optionally one store or creator)."""
-    if actor is None:
-        raise Forbidden("sign in to see sales")
+    actor = require_actor(actor)  # anonymous: 401, as everywhere (was a 403)
     if actor.is_operator:
         pass
     elif actor.role is Role.MERCHANT and actor.store_id is not None:

@@ -114,6 +114,7 @@ def do_schedule(
     scheduled_at: datetime | None,
     product_ids: list[int],
 ) -> LiveSession:
+    actor = require_actor(actor)  # 401 before any lookup, as everywhere
     room = get_room(session, room_id)
     actor = _require_host(actor, room)
     check_room_free(session, room.id)
@@ -165,6 +166,7 @@ def _add_products(session: Session, room: LiveRoom, live: LiveSession, product_i
 def do_add_products(
     session: Session, clock: Clock, actor: Actor | None, live_session_id: int, product_ids: list[int]
 ) -> LiveSession:
+    actor = require_actor(actor)
     live = get_session(session, live_session_id)
     room = get_room(session, live.room_id)
     _require_host(actor, room)
@@ -199,6 +201,7 @@ def _move(session: Session, live: LiveSession, current: str, to: str, **values: 
 
 
 def do_go_live(session: Session, clock: Clock, actor: Actor | None, live_session_id: int) -> LiveSession:
+    actor = require_actor(actor)
     live = get_session(session, live_session_id)
     actor = _require_host(actor, get_room(session, live.room_id))
     _move(session, live, "scheduled", "live", started_at=clock.now())
@@ -207,6 +210,7 @@ def do_go_live(session: Session, clock: Clock, actor: Actor | None, live_session
 
 
 def do_end(session: Session, clock: Clock, actor: Actor | None, live_session_id: int) -> LiveSession:
+    actor = require_actor(actor)
     live = get_session(session, live_session_id)
     actor = _require_host(actor, get_room(session, live.room_id))
     # Lock the session before closing its visits: a join racing the end either commits first (and its
@@ -223,6 +227,7 @@ def do_end(session: Session, clock: Clock, actor: Actor | None, live_session_id:
 def do_present(
     session: Session, clock: Clock, actor: Actor | None, live_session_id: int, product_id: int
 ) -> LiveSession:
+    actor = require_actor(actor)
     live = get_session(session, live_session_id)
     actor = _require_host(actor, get_room(session, live.room_id))
     if live.status != "live":

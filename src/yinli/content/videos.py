@@ -105,6 +105,7 @@ def linked_products(session: Session, video_id: int) -> list[Product]:
 
 
 def do_remove(session: Session, clock: Clock, actor: Actor | None, video_id: int) -> ShortVideo:
+    actor = require_actor(actor)  # 401 before any lookup
     video = get_video(session, video_id, actor)
     if not _is_author(actor, video):
         raise Forbidden("only the author removes a video")

@@ -1,0 +1,95 @@
+"""The authorisation matrix for the accounts API: who may read and change which account.
+
+The expected status of every role on every case; tests/matrix.py builds the scene (store A is merchant A's,
+with a draft and a listed product as the row needs; store B is merchant B's) and checks what every cell shares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import PASSWORD
+from tests.matrix import (
+    BYSTANDER,
+    Call,
+    Endpoint,
+    Scene,
+    ask,
+    authorization_test,
+    bystander_id,
+    names,
+    row,
+    rows,
+    shared_test,
+)
+
+# fmt: off
+MATRIX: dict[str, dict[str, int | None]] = {
+    #                                                          anon  shopper creator  m.A   m.B   op
+    "GET /me":                                             row(401,  200,    200,     200,  200,  200),
+    "PATCH /me":                                           row(401,  200,    200,     200,  200,  200),
+    "GET /accounts":                                       row(401,  403,    403,     403,  403,  200),
+    "GET /accounts/{someone else}":                        row(401,  404,    404,     404,  404,  200),
+    # Signing up, signing in and resetting a password do not look at the caller: anonymous is the case.
+    "POST /accounts (sign up)":                            row(201,  None,   None,    None, None, None),
+    "POST /auth/token {bystander's password}":             row(200,  None,   None,    None, None, None),
+    "POST /auth/session {bystander's password}":           row(200,  None,   None,    None, None, None),
+    "POST /auth/password-reset {bystander's address}":     row(202,  None,   None,    None, None, None),
+    "POST /auth/password-reset/confirm {unknown link}":    row(422,  422,    422,     422,  422,  422,  422),
+    "POST /auth/logout (refused)":                         row(401,  None,   None,    None, None, None),
+    "POST /auth/logout":                                   row(None, 204,    None,    None, None, 204),
+}
+# fmt: on
+
+
+def check_me(scene: Scene, role: str, body: dict[str, Any]) -> None:
+    caller = scene.callers[role]
+    assert caller is not None and body["id"] == caller.id
+
+
+def check_someone_else(scene: Scene, role: str, body: dict[str, Any]) -> None:
+    assert scene.bystander is not None and body["id"] == scene.bystander.id
+
+
+def bystander_sign_in(s: Scene) -> dict[str, Any]:
+    assert s.bystander is not None
+    return {"email": s.bystander.email, "password": PASSWORD}
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "GET /me": Endpoint("GET /me", lambda s: Call("GET", "/api/v1/me"), check=check_me),
+    "PATCH /me": Endpoint("PATCH /me", lambda s: Call("PATCH", "/api/v1/me", {"display_name": "新名字"}), mutates=True),
+    "GET /accounts": Endpoint("GET /accounts", lambda s: Call("GET", "/api/v1/accounts")),
+    "GET /accounts/{someone else}": Endpoint(
+        "GET /accounts/{user_id}",
+        lambda s: Call("GET", f"/api/v1/accounts/{bystander_id(s)}"),
+        needs=(BYSTANDER,),
+        check=check_someone_else,
+    ),
+    "POST /accounts (sign up)": ask(
+        "POST /accounts",
+        json=lambda s: {"email": f"new{next(names)}@example.com", "password": PASSWORD, "display_name": "新人"},
+        mutates=True,
+    ),
+    "POST /auth/token {bystander's password}": ask(
+        "POST /auth/token", json=bystander_sign_in, needs=(BYSTANDER,), mutates=True
+    ),
+    "POST /auth/session {bystander's password}": ask(
+        "POST /auth/session", json=bystander_sign_in, needs=(BYSTANDER,), mutates=True
+    ),
+    "POST /auth/password-reset {bystander's address}": ask(
+        "POST /auth/password-reset",
+        json=lambda s: {"email": bystander_sign_in(s)["email"]},
+        needs=(BYSTANDER,),
+        mutates=True,
+    ),
+    "POST /auth/password-reset/confirm {unknown link}": ask(
+        "POST /auth/password-reset/confirm", json={"token": "nope", "password": "a new long password"}, shared=True
+    ),
+    "POST /auth/logout (refused)": ask("POST /auth/logout", shared=True),
+    "POST /auth/logout": ask("POST /auth/logout", mutates=True),
+}
+
+ROWS = rows(MATRIX, ENDPOINTS)
+test_shared_authorization_matrix = shared_test(ROWS)
+test_authorization_matrix = authorization_test(ROWS)

@@ -44,6 +44,9 @@ MATRIX = {  #                                                 anon  shopper crea
     "POST /videos/{unknown}/remove":                      row(401,  404,    404,     404,  404,  404,  404),
     "GET /mall":                                          row(200,  200,    200,     200,  200,  200,  200),
     "GET /stores/{A}/page":                               row(200,  200,    200,     200,  200,  200,  200),
+    "GET /stores/{A}/shelf":                              row(200,  200,    200,     200,  200,  200,  200),
+    "GET /categories/{leaf}/shelf":                       row(200,  200,    200,     200,  200,  200,  200),
+    "GET /stores/{unknown}/shelf":                        row(404,  404,    404,     404,  404,  404,  404),
     "GET /analytics/sales":                               row(401,  403,    200,     200,  200,  200,  403),
 }
 # fmt: on
@@ -98,6 +101,11 @@ ENDPOINTS = {
     "POST /videos/{unknown}/remove": ask("POST /videos/{video_id}/remove", f"/videos/{U}/remove", shared=True),
     "GET /mall": ask("GET /mall", shared=True),
     "GET /stores/{A}/page": ask("GET /stores/{store_id}/page", lambda s: f"/stores/{s.store_a}/page", shared=True),
+    "GET /stores/{A}/shelf": ask("GET /stores/{store_id}/shelf", lambda s: f"/stores/{s.store_a}/shelf", shared=True),
+    "GET /categories/{leaf}/shelf": ask(
+        "GET /categories/{category_id}/shelf", lambda s: f"/categories/{s.world.leaf_id()}/shelf", shared=True
+    ),
+    "GET /stores/{unknown}/shelf": ask("GET /stores/{store_id}/shelf", f"/stores/{U}/shelf", shared=True),
     "GET /analytics/sales": ask("GET /analytics/sales", shared=True),
 }
 

@@ -11,6 +11,7 @@ SHIP = {"carrier": "SF", "tracking_no": "SF123456789"}
 MATRIX = {  #                                           anon  shopper creator  m.A   m.B   op    other shopper
     "GET /orders":                                  row(401,  200,    200,     200,  200,  200,  200),
     "GET /orders/{unknown}":                        row(401,  404,    404,     404,  404,  404,  404),
+    "GET /orders/{unknown}/after-sale-options":     row(401,  404,    404,     404,  404,  404,  404),
     "POST /orders/{unknown}/cancel":                row(401,  404,    404,     404,  404,  404,  404),
     "POST /orders/{unknown}/ship":                  row(401,  404,    404,     404,  404,  404,  404),
     "POST /orders/{unknown}/confirm-delivery":      row(401,  404,    404,     404,  404,  404,  404),
@@ -33,6 +34,9 @@ MATRIX = {  #                                           anon  shopper creator  m
 ENDPOINTS = {
     "GET /orders": ask("GET /orders", shared=True),
     "GET /orders/{unknown}": ask("GET /orders/{order_id}", f"/orders/{U}", shared=True),
+    "GET /orders/{unknown}/after-sale-options": ask(
+        "GET /orders/{order_id}/after-sale-options", f"/orders/{U}/after-sale-options", shared=True
+    ),
     "POST /orders/{unknown}/cancel": ask("POST /orders/{order_id}/cancel", f"/orders/{U}/cancel", shared=True),
     "POST /orders/{unknown}/ship": ask("POST /orders/{order_id}/ship", f"/orders/{U}/ship", SHIP, shared=True),
     "POST /orders/{unknown}/confirm-delivery": ask(

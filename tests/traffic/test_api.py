@@ -12,6 +12,7 @@ MATRIX = {  #                                                 anon  shopper crea
     "GET /feed":                                          row(401,  200,    403,     403,  403,  422,  200),
     "POST /feed/events {unknown feed}":                   row(401,  422,    403,     403,  403,  422,  422),
     "GET /traffic/launch":                                row(401,  403,    403,     403,  403,  200,  403),
+    "GET /traffic/launch/coverage":                       row(401,  403,    403,     403,  403,  200,  403),
     "PATCH /traffic/launch {empty} (refused)":            row(401,  403,    403,     403,  403,  None, 403),
     "PATCH /traffic/launch {empty}":                      row(None, None,   None,    None, None, 200),  # records it
     "GET /traffic/boost":                                 row(401,  403,    403,     403,  403,  200,  403),
@@ -31,6 +32,7 @@ ENDPOINTS = {
         "POST /feed/events", json={"events": [{"feed_id": "nope", "kind": "click"}]}, shared=True
     ),
     "GET /traffic/launch": ask("GET /traffic/launch", shared=True),
+    "GET /traffic/launch/coverage": ask("GET /traffic/launch/coverage", shared=True),
     "PATCH /traffic/launch {empty} (refused)": ask("PATCH /traffic/launch", json={}, shared=True),
     "PATCH /traffic/launch {empty}": ask("PATCH /traffic/launch", json={}, mutates=True),
     "GET /traffic/boost": ask("GET /traffic/boost", shared=True),

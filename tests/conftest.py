@@ -31,7 +31,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.models import Base
 
-pytest_plugins = ["tests.mailbox"]  # the `inbox` fixture: a real SMTP server for the e-mail tests
+pytest_plugins = ["tests.mailbox", "tests.bad_input"]  # `inbox` (a real SMTP server), `shop` (the bad-input scene)
 
 PG_URL = os.environ.get("YINLI_TEST_DATABASE_URL")
 KEEP_ON_RESET = {"alembic_version", "categories"}

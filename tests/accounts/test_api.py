@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.bad_input import CONTROL_CHARACTERS, UNKNOWN, Bad, Shop, bad_input_test, sign_up_body
 from tests.factories import PASSWORD
 from tests.matrix import (
     BYSTANDER,
@@ -93,3 +94,76 @@ ENDPOINTS: dict[str, Endpoint] = {
 ROWS = rows(MATRIX, ENDPOINTS)
 test_shared_authorization_matrix = shared_test(ROWS)
 test_authorization_matrix = authorization_test(ROWS)
+
+
+# --- bad input (tests/bad_input.py): a clear 422/404 naming the field, and nothing written -----------------
+
+
+def bad_requests(shop: Shop) -> list[Bad]:
+    m, op = shop.merchant, shop.operator
+    table = [
+        Bad(
+            "sign up as operator",
+            None,
+            "POST",
+            "/accounts",
+            sign_up_body(is_operator=True),
+            422,
+            "is_operator",
+            "invalid_input",
+        ),
+        Bad("promote oneself", m, "PATCH", "/me", {"role": "operator"}, 422, "role", "invalid_input"),
+        Bad("birth year is a word", m, "PATCH", "/me", {"birth_year": "nineteen-ninety"}, 422, "birth_year"),
+        Bad("display name is null", m, "PATCH", "/me", {"display_name": None}, 422, "display_name"),
+        Bad(
+            "long display name at sign-up",
+            None,
+            "POST",
+            "/accounts",
+            sign_up_body(display_name="名" * 65),
+            422,
+            "display_name",
+        ),
+        Bad("long password", None, "POST", "/accounts", sign_up_body(password="p" * 129), 422, "password"),
+        Bad("short password", None, "POST", "/accounts", sign_up_body(password="short"), 422, "password"),
+        Bad("long e-mail", None, "POST", "/accounts", sign_up_body(email="a" * 250 + "@example.com"), 422, "email"),
+        Bad("long display name", m, "PATCH", "/me", {"display_name": "名" * 65}, 422, "display_name"),
+        Bad("blank display name", m, "PATCH", "/me", {"display_name": " "}, 422, "display_name"),
+        Bad("unknown account", op, "GET", f"/accounts/{UNKNOWN}", None, 404, "user_id", "not_found"),
+    ]
+    for ch in CONTROL_CHARACTERS:
+        u = f"U+{ord(ch):04X}"
+        table += [
+            Bad(f"{u} in a display name", m, "PATCH", "/me", {"display_name": f"小{ch}明"}, 422, "display_name"),
+            Bad(
+                f"{u} at sign-up",
+                None,
+                "POST",
+                "/accounts",
+                sign_up_body(display_name=f"新{ch}人"),
+                422,
+                "display_name",
+            ),
+            Bad(
+                f"{u} in a token e-mail",
+                None,
+                "POST",
+                "/auth/token",
+                {"email": m.email.replace("@", f"{ch}@"), "password": PASSWORD},
+                422,
+                "email",
+            ),
+            Bad(
+                f"{u} in a session e-mail",
+                None,
+                "POST",
+                "/auth/session",
+                {"email": f"x{ch}{m.email}", "password": PASSWORD},
+                422,
+                "email",
+            ),
+        ]
+    return table
+
+
+test_bad_input = bad_input_test(bad_requests)

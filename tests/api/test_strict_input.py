@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from tests.api.test_bad_input import API, assert_problem, case, nothing_written
+from tests.bad_input import API, assert_problem, case, nothing_written
 from yinli.core.schemas import Input
 
 WRONG: dict[type, list[Any]] = {

@@ -6,10 +6,12 @@ with a draft and a listed product as the row needs; store B is merchant B's) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.bad_input import API, CONTROL_CHARACTERS, UNKNOWN, Bad, Shop, bad_input_test, send
 from tests.factories import World
 from tests.matrix import (
     ANON,
@@ -330,3 +332,238 @@ def test_refused_changes_leave_the_product_and_store_as_they_were(
     history = client.get(f"/api/v1/skus/{sku}/price-history", headers=a.headers).json()
     assert [h["price"]["amount"] for h in history["items"]] == [3900]
     assert client.get(f"/api/v1/stores/{scene.store_a}", headers=a.headers).json() == store_before
+
+
+# --- bad input (tests/bad_input.py): a clear 422/404 naming the field, and nothing written -----------------
+
+# A new product's body with one field wrong, and the field at fault.
+NEW_PRODUCT_WRONG_TYPES: dict[str, tuple[Callable[[Shop], dict[str, Any]], str]] = {
+    "title is a number": (lambda s: s.new_product(title=5), "title"),
+    "title is a list": (lambda s: s.new_product(title=["a"]), "title"),
+    "skus is an object": (lambda s: s.new_product(skus={"code": "A", "price_fen": 100}), "skus"),
+    "skus is empty": (lambda s: s.new_product(skus=[]), "skus"),
+    "sku is a string": (lambda s: s.new_product(skus=["A"]), "skus.0"),
+    "price is a decimal string": (
+        lambda s: s.new_product(skus=[{"code": "A", "price_fen": "39.00"}]),
+        "skus.0.price_fen",
+    ),
+    "price is a numeric string": (
+        lambda s: s.new_product(skus=[{"code": "A", "price_fen": "3900"}]),
+        "skus.0.price_fen",
+    ),
+    "price has a fraction": (lambda s: s.new_product(skus=[{"code": "A", "price_fen": 39.5}]), "skus.0.price_fen"),
+    "price is a float": (lambda s: s.new_product(skus=[{"code": "A", "price_fen": 3900.0}]), "skus.0.price_fen"),
+    "price is true": (lambda s: s.new_product(skus=[{"code": "A", "price_fen": True}]), "skus.0.price_fen"),
+    "price is null": (lambda s: s.new_product(skus=[{"code": "A", "price_fen": None}]), "skus.0.price_fen"),
+    "price is an object": (
+        lambda s: s.new_product(skus=[{"code": "A", "price_fen": {"amount": 1}}]),
+        "skus.0.price_fen",
+    ),
+    "category is a word": (lambda s: s.new_product(category_id="phones"), "category_id"),
+    "category is a numeric string": (lambda s: s.new_product(category_id=str(s.world.leaf_id())), "category_id"),
+    "category is true": (lambda s: s.new_product(category_id=True), "category_id"),
+    "brand is a list": (lambda s: s.new_product(brand_id=[1]), "brand_id"),
+    "images is a string": (lambda s: s.new_product(images="https://img.example.com/a.jpg"), "images"),
+    "attributes is a list": (
+        lambda s: s.new_product(skus=[{"code": "A", "price_fen": 1, "attributes": ["红"]}]),
+        "skus.0.attributes",
+    ),
+    "attribute value is a number": (
+        lambda s: s.new_product(skus=[{"code": "A", "price_fen": 1, "attributes": {"尺码": 42}}]),
+        "skus.0.attributes.尺码",
+    ),
+    "flag is a word": (lambda s: s.new_product(pay_later="maybe"), "pay_later"),
+}
+
+
+def bad_requests(shop: Shop) -> list[Bad]:
+    m, op = shop.merchant, shop.operator
+    listed, draft = shop.listed, shop.draft
+    product, sku = f"/products/{listed['id']}", f"/skus/{listed['skus'][0]['id']}"
+    table = [
+        Bad(
+            "brand with extras",
+            m,
+            "POST",
+            "/brands",
+            {"name": "新牌", "verified": True},
+            422,
+            "verified",
+            "invalid_input",
+        ),
+        Bad("create listed", m, "POST", "/products", shop.new_product(status="listed"), 422, "status", "invalid_input"),
+        Bad(
+            "sku with stock",
+            m,
+            "POST",
+            "/products",
+            shop.new_product(skus=[{"code": "A", "price_fen": 100, "stock": 5}]),
+            422,
+            "skus.0.stock",
+            "invalid_input",
+        ),
+        Bad(
+            "list a draft by PATCH",
+            m,
+            "PATCH",
+            f"/products/{draft['id']}",
+            {"status": "listed"},
+            422,
+            "status",
+            "invalid_input",
+        ),
+        Bad(
+            "move a product to another store",
+            m,
+            "PATCH",
+            product,
+            {"store_id": shop.rival.store_id},
+            422,
+            "store_id",
+            "invalid_input",
+        ),
+        Bad("set the sales count", m, "PATCH", product, {"sales_count": 10_000}, 422, "sales_count", "invalid_input"),
+        Bad(
+            "add a sku to another product",
+            m,
+            "POST",
+            f"{product}/skus",
+            {"code": "X", "price_fen": 100, "product_id": shop.rival_listed["id"]},
+            422,
+            "product_id",
+            "invalid_input",
+        ),
+        Bad("recode a sku", m, "PATCH", sku, {"code": "NEW"}, 422, "code", "invalid_input"),
+        # wrong types in changes
+        Bad("sku price is true", m, "PATCH", sku, {"price_fen": True}, 422, "price_fen"),
+        Bad("sku price is text", m, "PATCH", sku, {"price_fen": "100"}, 422, "price_fen"),
+        Bad("sku price has a fraction", m, "PATCH", sku, {"price_fen": 1.5}, 422, "price_fen"),
+        Bad("sku list price is false", m, "PATCH", sku, {"list_price_fen": False}, 422, "list_price_fen"),
+        Bad("sku active is a word", m, "PATCH", sku, {"is_active": "maybe"}, 422, "is_active"),
+        Bad("sku active is null", m, "PATCH", sku, {"is_active": None}, 422, "is_active"),
+        Bad("sku attributes are null", m, "PATCH", sku, {"attributes": None}, 422, "attributes"),
+        Bad("product change is a list", m, "PATCH", product, [], 422, "body"),
+        Bad("product change is text", m, "PATCH", product, "title", 422, "body"),
+        Bad("product change is a number", m, "PATCH", product, 42, 422, "body"),
+        Bad("title is null", m, "PATCH", product, {"title": None}, 422, "title"),
+        Bad("category is null", m, "PATCH", product, {"category_id": None}, 422, "category_id"),
+        Bad("brand is text", m, "PATCH", product, {"brand_id": "1"}, 422, "brand_id"),
+        Bad("images are null", m, "PATCH", product, {"images": None}, 422, "images"),
+        Bad("returns flag is null", m, "PATCH", product, {"seven_day_returns": None}, 422, "seven_day_returns"),
+        Bad("pay-later flag is a word", m, "PATCH", product, {"pay_later": "maybe"}, 422, "pay_later"),
+        # over-long and empty text
+        Bad("long title", m, "PATCH", product, {"title": "长" * 121}, 422, "title"),
+        Bad("long brand name", m, "POST", "/brands", {"name": "牌" * 81}, 422, "name"),
+        Bad("empty sku code", m, "POST", f"{product}/skus", {"code": "", "price_fen": 1}, 422, "code"),
+        Bad("sku code with a space", m, "POST", f"{product}/skus", {"code": "有空 格", "price_fen": 1}, 422, "code"),
+        # unknown ids
+        Bad("unknown product", None, "GET", f"/products/{UNKNOWN}", None, 404, "product_id", "not_found"),
+        Bad("unknown product card", None, "GET", f"/products/{UNKNOWN}/card", None, 404, "product_id", "not_found"),
+        Bad(
+            "change an unknown product",
+            m,
+            "PATCH",
+            f"/products/{UNKNOWN}",
+            {"title": "新"},
+            404,
+            "product_id",
+            "not_found",
+        ),
+        Bad("list an unknown product", m, "POST", f"/products/{UNKNOWN}/list", None, 404, "product_id", "not_found"),
+        Bad(
+            "delist an unknown product", m, "POST", f"/products/{UNKNOWN}/delist", None, 404, "product_id", "not_found"
+        ),
+        Bad(
+            "add a sku to an unknown product",
+            m,
+            "POST",
+            f"/products/{UNKNOWN}/skus",
+            {"code": "X", "price_fen": 1},
+            404,
+            "product_id",
+            "not_found",
+        ),
+        Bad("unknown sku", None, "GET", f"/skus/{UNKNOWN}", None, 404, "sku_id", "not_found"),
+        Bad("unknown sku's prices", None, "GET", f"/skus/{UNKNOWN}/price-history", None, 404, "sku_id", "not_found"),
+        Bad("change an unknown sku", m, "PATCH", f"/skus/{UNKNOWN}", {"price_fen": 1}, 404, "sku_id", "not_found"),
+        Bad("unknown category", None, "GET", f"/categories/{UNKNOWN}", None, 404, "category_id", "not_found"),
+        Bad(
+            "new product in an unknown category",
+            m,
+            "POST",
+            "/products",
+            shop.new_product(category_id=UNKNOWN),
+            422,
+            "category_id",
+        ),
+        Bad(
+            "new product of an unknown brand",
+            m,
+            "POST",
+            "/products",
+            shop.new_product(brand_id=UNKNOWN),
+            422,
+            "brand_id",
+        ),
+        Bad(
+            "new product in an unknown store",
+            op,
+            "POST",
+            "/products",
+            shop.new_product(store_id=UNKNOWN),
+            422,
+            "store_id",
+        ),
+        Bad("move to an unknown category", m, "PATCH", product, {"category_id": UNKNOWN}, 422, "category_id"),
+        Bad("change to an unknown brand", m, "PATCH", product, {"brand_id": UNKNOWN}, 422, "brand_id"),
+    ]
+    for label, (body, field) in NEW_PRODUCT_WRONG_TYPES.items():
+        table.append(Bad(f"new product: {label}", m, "POST", "/products", body(shop), 422, field, "invalid_input"))
+    for ch in CONTROL_CHARACTERS:
+        u = f"U+{ord(ch):04X}"
+        table += [
+            Bad(f"{u} in a new title", m, "POST", "/products", shop.new_product(title=f"手机{ch}壳"), 422, "title"),
+            Bad(
+                f"{u} in a new description",
+                m,
+                "POST",
+                "/products",
+                shop.new_product(description=f"说{ch}明"),
+                422,
+                "description",
+            ),
+            Bad(
+                f"{u} in a new attribute",
+                m,
+                "POST",
+                "/products",
+                shop.new_product(skus=[{"code": "A", "price_fen": 1, "attributes": {"颜色": f"红{ch}色"}}]),
+                422,
+                "skus.0.attributes.颜色",
+            ),
+            Bad(f"{u} in a title", m, "PATCH", product, {"title": f"新{ch}品"}, 422, "title"),
+            Bad(
+                f"{u} in a cover address",
+                m,
+                "PATCH",
+                product,
+                {"cover_url": f"https://img.example.com/{ch}.jpg"},
+                422,
+                "cover_url",
+            ),
+            Bad(f"{u} in an attribute", m, "PATCH", sku, {"attributes": {"颜色": f"白{ch}色"}}, 422, "attributes.颜色"),
+            Bad(f"{u} in a brand name", m, "POST", "/brands", {"name": f"新{ch}牌"}, 422, "name"),
+        ]
+    return table
+
+
+test_bad_input = bad_input_test(bad_requests)
+
+
+def test_refused_changes_leave_the_product_and_sku_as_they_were(shop: Shop) -> None:
+    """Besides the tables: what the API shows of a product after refused changes is what it showed before."""
+    sku = shop.listed["skus"][0]
+    for bad in bad_requests(shop):
+        send(shop.client, bad)
+    assert shop.client.get(f"{API}/skus/{sku['id']}").json() == sku
+    assert shop.client.get(f"{API}/products/{shop.listed['id']}").json() == shop.listed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.bad_input import API, CONTROL_CHARACTERS, UNKNOWN, Bad, Shop, bad_input_test
 from tests.matrix import (
     MERCHANT_A,
     OPERATOR,
@@ -135,3 +136,128 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 ROWS = rows(MATRIX, ENDPOINTS)
 test_authorization_matrix = authorization_test(ROWS)
+
+
+# --- bad input (tests/bad_input.py): a clear 422/404 naming the field, and nothing written -----------------
+
+
+def bad_requests(shop: Shop) -> list[Bad]:
+    m, op, applicant = shop.merchant, shop.operator, shop.world.user("merchant")
+    store = f"/stores/{m.store_id}"
+    table = [
+        Bad(
+            "apply with a status",
+            applicant,
+            "POST",
+            "/stores",
+            {"name": "新店", "status": "active"},
+            422,
+            "status",
+            "invalid_input",
+        ),
+        Bad("activate own store", m, "PATCH", store, {"status": "active"}, 422, "status", "invalid_input"),
+        Bad(
+            "set a deposit paid",
+            op,
+            "POST",
+            f"/stores/{shop.rival.store_id}/review",
+            {"decision": "approve", "deposit_paid": True},
+            422,
+            "deposit_paid",
+            "invalid_input",
+        ),
+        Bad("policy typo", op, "PATCH", "/platform/policy", {"deposit_fen": 0}, 422, "deposit_fen", "invalid_input"),
+        Bad("deposit is true", op, "PATCH", "/platform/policy", {"store_deposit_fen": True}, 422, "store_deposit_fen"),
+        Bad("deposit is text", op, "PATCH", "/platform/policy", {"store_deposit_fen": "0"}, 422, "store_deposit_fen"),
+        Bad("deposit below 0", op, "PATCH", "/platform/policy", {"store_deposit_fen": -1}, 422, "store_deposit_fen"),
+        Bad(
+            "deposit past int64",
+            op,
+            "PATCH",
+            "/platform/policy",
+            {"store_deposit_fen": 2**63},
+            422,
+            "store_deposit_fen",
+        ),
+        Bad(
+            "new merchant for 0 days",
+            op,
+            "PATCH",
+            "/platform/policy",
+            {"new_merchant_days": 0},
+            422,
+            "new_merchant_days",
+        ),
+        Bad(
+            "new merchant for ever",
+            op,
+            "PATCH",
+            "/platform/policy",
+            {"new_merchant_days": 10**6},
+            422,
+            "new_merchant_days",
+        ),
+        Bad(
+            "zero deposit is a word",
+            op,
+            "PATCH",
+            "/platform/policy",
+            {"zero_deposit_opening": "maybe"},
+            422,
+            "zero_deposit_opening",
+        ),
+        Bad("long store name", m, "PATCH", store, {"name": "店" * 61}, 422, "name"),
+        Bad("long store description", m, "PATCH", store, {"description": "字" * 2001}, 422, "description"),
+        Bad("long suspension reason", op, "POST", f"{store}/suspend", {"reason": "因" * 501}, 422, "reason"),
+        Bad("empty suspension reason", op, "POST", f"{store}/suspend", {"reason": ""}, 422, "reason"),
+        Bad("unknown store", None, "GET", f"/stores/{UNKNOWN}", None, 404, "store_id", "not_found"),
+        Bad("change an unknown store", m, "PATCH", f"/stores/{UNKNOWN}", {"name": "新"}, 404, "store_id", "not_found"),
+        Bad(
+            "review an unknown store",
+            op,
+            "POST",
+            f"/stores/{UNKNOWN}/review",
+            {"decision": "approve"},
+            404,
+            "store_id",
+            "not_found",
+        ),
+        Bad(
+            "suspend an unknown store",
+            op,
+            "POST",
+            f"/stores/{UNKNOWN}/suspend",
+            {"reason": "查"},
+            404,
+            "store_id",
+            "not_found",
+        ),
+        Bad("unknown main category", m, "PATCH", store, {"main_category_id": UNKNOWN}, 422, "main_category_id"),
+        Bad(
+            "apply with an unknown main category",
+            applicant,
+            "POST",
+            "/stores",
+            {"name": "新店", "main_category_id": UNKNOWN},
+            422,
+            "main_category_id",
+        ),
+    ]
+    for ch in CONTROL_CHARACTERS:
+        u = f"U+{ord(ch):04X}"
+        table += [
+            Bad(f"{u} in a store name", m, "PATCH", store, {"name": f"新{ch}店"}, 422, "name"),
+            Bad(f"{u} in a suspension reason", op, "POST", f"{store}/suspend", {"reason": f"违{ch}规"}, 422, "reason"),
+        ]
+    return table
+
+
+test_bad_input = bad_input_test(bad_requests)
+
+
+def test_refused_policy_changes_leave_the_policy_as_it_was(shop: Shop) -> None:
+    before = shop.client.get(f"{API}/platform/policy").json()
+    for body in ({"store_deposit_fen": -1}, {"new_merchant_days": 0}, {"zero_deposit_opening": "maybe"}):
+        r = shop.client.patch(f"{API}/platform/policy", json=body, headers=shop.operator.headers)
+        assert r.status_code == 422, r.text
+    assert shop.client.get(f"{API}/platform/policy").json() == before

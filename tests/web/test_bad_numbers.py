@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import func, select
 
-from tests.api.test_bad_input import case, nothing_written
 from tests.api.test_strict_input import all_routes
+from tests.bad_input import case, nothing_written
 from tests.web.conftest import signed_in
 from yinli.accounts.models import User
 from yinli.web.core import WebRoute

@@ -32,7 +32,7 @@ from yinli.api.deps import (
 from yinli.catalog import categories
 from yinli.catalog.api import card_out, cards_for
 from yinli.content import affiliate, attribution, creators, live, shelves, videos
-from yinli.content.models import LiveRoom, LiveSession, ShortVideo
+from yinli.content.models import LiveSession, ShortVideo
 from yinli.content.schemas import (
     CommissionOut,
     CreatorOut,
@@ -474,12 +474,6 @@ def mall(db: ReadDB, clock: ClockDep) -> MallOut:
 @router.get("/stores/{store_id}/page", response_model=StorePageOut, tags=["shelf"], summary="A store's page")
 def store_page(db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = id_path()) -> StorePageOut:
     store = merchants.get_store(db, actor, store_id)
-    room = db.scalar(select(LiveRoom).where(LiveRoom.store_id == store.id))
-    live_id = (
-        db.scalar(select(LiveSession.id).where(LiveSession.room_id == room.id, LiveSession.status == "live"))
-        if room
-        else None
-    )
     return StorePageOut(
         store_id=store.id,
         name=store.name,
@@ -488,7 +482,7 @@ def store_page(db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = id_
         new_arrivals=cards_for(db, clock, shelves.new_arrivals(db, store.id)),
         best_sellers=cards_for(db, clock, shelves.best_sellers(db, store.id)),
         videos=[v.id for v in videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=12)],
-        live_session_id=live_id,
+        live_session_id=live.on_air_in_store(db, store.id),
     )
 
 
@@ -500,7 +494,7 @@ ShelfPage = Annotated[
 
 def shelf_out(shelf: shelves.Shelf) -> ShelfOut:
     return ShelfOut(
-        sort=shelf.sort,  # type: ignore[arg-type]
+        sort=shelf.sort,
         page=shelf.page,
         pages=shelf.pages,
         total=shelf.total,

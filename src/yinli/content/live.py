@@ -418,6 +418,17 @@ def room_of_store(session: Session, store_id: int) -> LiveRoom | None:
     return session.scalar(select(LiveRoom).where(LiveRoom.store_id == store_id))
 
 
+def on_air_in_store(session: Session, store_id: int) -> int | None:
+    """The id of the store's session on air now, if its room is live (the store page links to it)."""
+    return session.scalar(
+        select(LiveSession.id)
+        .join(LiveRoom, LiveRoom.id == LiveSession.room_id)
+        .where(LiveRoom.store_id == store_id, LiveSession.status == "live")
+        .order_by(LiveSession.id.desc())
+        .limit(1)
+    )
+
+
 def sessions_of_room(session: Session, room_id: int, limit: int = 50) -> list[LiveSession]:
     """A room's sessions, newest first."""
     return list(

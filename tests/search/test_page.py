@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from tests.search.conftest import product
 from yinli.catalog.models import Product
 from yinli.search.backends.base import Filters, Sort
-from yinli.search.models import SearchQuery as LoggedSearch
+from yinli.search.models import LoggedSearch
 from yinli.search.page import PAGE_SIZE, PageQuery, do_search_page
 from yinli.search.service import SearchRequest
 

@@ -1,7 +1,7 @@
 """Checkouts per second through yinli's real services (in-process, no HTTP), on SQLite and PostgreSQL.
 
 One attempt = `checkout.service.do_checkout` in its own transaction (orders, stock hold, pending payment),
-then `payments.service.pay` (claim, simulated gateway charge, apply: stock committed, order paid, ledger
+then `flows.charge.pay` (claim, simulated gateway charge, apply: stock committed, order paid, ledger
 booked — each database step in its own transaction), exactly as the API runs them. Attempts run on
 `--threads` worker threads sharing one `Database`, so what is measured is CPython threads (one GIL) plus
 database round trips; on a 2-core machine the database server and the benchmark share the cores.
@@ -61,6 +61,7 @@ from yinli.core.clock import SystemClock
 from yinli.core.db import Database
 from yinli.core.errors import DomainError
 from yinli.core.settings import Settings
+from yinli.flows.charge import pay
 from yinli.inventory.models import Stock, StockMovement
 from yinli.inventory.service import OutOfStock, do_set_on_hand
 from yinli.merchants.service import do_apply_for_store, do_review_store
@@ -68,7 +69,6 @@ from yinli.orders.models import Order, OrderLine, OrderStatus
 from yinli.payments import ledger
 from yinli.payments.gateway import SimulatedGateway
 from yinli.payments.models import Payment, PaymentStatus
-from yinli.payments.service import pay
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yinli_bench"
 LEAF = "手机数码 > 手机配件 > 手机保护套"

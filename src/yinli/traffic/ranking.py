@@ -160,6 +160,34 @@ class Layout:
         return max(1, int(np.ceil(self.limit * share)))
 
 
+def _fits(
+    c: int,
+    store: np.ndarray,
+    fmt: np.ndarray,
+    layout: Layout,
+    caps: list[int],
+    page: list[int],
+    stores: dict[int, int],
+    formats: list[int],
+) -> bool:
+    """May candidate `c` go next on `page` without breaking a cap (per store, per format, store twice in a row)?"""
+    s, f = int(store[c]), int(fmt[c])
+    return not (
+        (s >= 0 and stores.get(s, 0) >= layout.per_store)
+        or formats[f] >= caps[f]
+        or (bool(page) and s >= 0 and int(store[page[-1]]) == s)
+    )
+
+
+def _place(
+    c: int, store: np.ndarray, fmt: np.ndarray, page: list[int], stores: dict[int, int], formats: list[int]
+) -> None:
+    page.append(c)
+    s = int(store[c])
+    stores[s] = stores.get(s, 0) + 1
+    formats[int(fmt[c])] += 1
+
+
 def lay_out(
     order: np.ndarray, store: np.ndarray, fmt: np.ndarray, layout: Layout, pages: int, open_slots: list[int]
 ) -> list[list[int]]:
@@ -181,17 +209,17 @@ def lay_out(
             if len(page) >= open_slots[p]:
                 rest.extend(waiting[k:])  # the page is full: the rest wait for the next one, in order
                 break
-            s, f = int(store[c]), int(fmt[c])
-            if (
-                (s >= 0 and stores.get(s, 0) >= layout.per_store)
-                or formats[f] >= caps[f]
-                or (page and s >= 0 and int(store[page[-1]]) == s)
-            ):
+            if _fits(c, store, fmt, layout, caps, page, stores, formats):
+                _place(c, store, fmt, page, stores, formats)
+            else:
                 rest.append(c)
-                continue
-            page.append(c)
-            stores[s] = stores.get(s, 0) + 1
-            formats[f] += 1
+        # a candidate skipped only for following its own store may fit now that others came between
+        while len(page) < open_slots[p]:
+            c = next((c for c in rest if _fits(c, store, fmt, layout, caps, page, stores, formats)), None)
+            if c is None:
+                break
+            rest.remove(c)
+            _place(c, store, fmt, page, stores, formats)
         if len(page) < open_slots[p]:  # not enough diverse candidates: fill, diversity second
             extra = rest[: open_slots[p] - len(page)]
             page.extend(extra)

@@ -23,6 +23,7 @@ from yinli.api.deps import (
 )
 from yinli.catalog import service as catalog
 from yinli.core.schemas import MoneyOut
+from yinli.flows import cancel
 from yinli.merchants import service as merchants
 from yinli.orders import aftersales, feedback, metrics
 from yinli.orders import service as orders
@@ -128,7 +129,7 @@ def get_order(db: ReadDB, actor: ActorDep, order_id: int = id_path()) -> OrderOu
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, summary="Cancel an unpaid order")
 def cancel_order(db: DB, clock: ClockDep, actor: ActorDep, order_id: int = id_path()) -> OrderOut:
-    order = orders.do_shopper_cancel(db, clock, actor, order_id)
+    order = cancel.shopper_cancel(db, clock, actor, order_id)
     db.commit()
     return orders_out(db, [order])[0]
 

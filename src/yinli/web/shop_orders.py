@@ -15,7 +15,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
 from yinli.core.settings import Settings
-from yinli.flows import cancel
+from yinli.flows import cancel, refund
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -180,7 +180,7 @@ def request_after_sale(
                 "lines": [{"order_line_id": i, "quantity": q} for i, q in chosen],
             }
         )
-        case = aftersales.do_request(
+        case = refund.request_after_sale(
             db,
             clock,
             settings,

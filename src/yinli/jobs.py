@@ -19,8 +19,8 @@ from yinli.core.clock import Clock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
+from yinli.flows.settle import JobReport, run_order_jobs
 from yinli.orders import metrics
-from yinli.orders.service import JobReport, run_order_jobs
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
 from yinli.search.service import run_jobs as search_jobs

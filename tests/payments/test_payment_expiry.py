@@ -105,7 +105,7 @@ def test_expiry_racing_late_payments_and_itself(world, app, database, clock, set
     deadlock (payment, then orders, everywhere), no charge, every order cancelled, every payment closed.
     Stock goes back in full."""
     from tests.orders.test_concurrency import race
-    from yinli.orders.service import run_order_jobs
+    from yinli.flows.settle import run_order_jobs
 
     sku_a, sku_b = two_stores
     buyers = [world.shopper() for _ in range(8)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
@@ -210,12 +210,13 @@ def do_apply_for_store(
     return store
 
 
-def _check_category(session: Session, category_id: int) -> None:
-    from yinli.catalog.categories import get_category  # catalog depends on merchants, not the reverse
+# The row `stores.main_category_id` points at (its foreign key): merchants sit below catalog, so the
+# store's main category is checked against the table itself rather than through catalog's models.
+_CATEGORIES = table("categories", column("id"))
 
-    try:
-        get_category(session, category_id)
-    except NotFound:
+
+def _check_category(session: Session, category_id: int) -> None:
+    if session.scalar(select(_CATEGORIES.c.id).where(_CATEGORIES.c.id == category_id)) is None:
         raise InvalidInput(f"no category {category_id}", field="main_category_id")
 
 

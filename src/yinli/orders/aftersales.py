@@ -6,14 +6,16 @@
 
 Small requests from shoppers in good standing are approved at once (settings: auto_refund_max_fen,
 auto_refund_max_recent). Refunded units go back to stock; an order whose every line is refunded
-becomes `refunded`. Money moves through payments.do_refund (never more than was paid). Shipping comes
+becomes `refunded`. The money and the creators' commission are not this module's: a refund decided here
+is returned as a `RefundDue`, which `flows.refund` pays (payments.do_refund, never more than was paid)
+and claws the commission back on (content.affiliate), in the same transaction. Shipping comes
 back with the refund that covers the last unrefunded units (`shipping_refund`), so a fully refunded
 order is refunded exactly what was paid, in one part or many.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -29,7 +31,6 @@ from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import AfterSale, AfterSaleKind, AfterSaleStatus, Order, OrderLine, OrderStatus
-from yinli.payments.gateway import PaymentGateway
 
 
 def get_after_sale(session: Session, actor: Actor | None, after_sale_id: int) -> AfterSale:
@@ -239,15 +240,15 @@ def do_request(
     session: Session,
     clock: Clock,
     settings: Settings,
-    gateway: PaymentGateway,
     actor: Actor | None,
     order_id: int,
     *,
     kind: AfterSaleKind,
     reason: str,
     lines: list[tuple[int, int]] | None,
-) -> AfterSale:
-    """The shopper asks for money back on some units (`lines`: order_line_id, quantity) or the whole order."""
+) -> tuple[AfterSale, RefundDue | None]:
+    """The shopper asks for money back on some units (`lines`: order_line_id, quantity) or the whole order.
+    With the refund due if it was approved at once (`flows.refund.request_after_sale` pays it)."""
     order = orders.get_order(session, actor, order_id)
     assert actor is not None
     if actor.user_id != order.shopper_id:  # before taking the lock: others may not queue on it
@@ -310,8 +311,9 @@ def do_request(
     )
     if case.amount_fen <= settings.auto_refund_max_fen and _in_good_standing(session, clock, settings, actor.user_id):
         case.auto_approved = True
-        _approve(session, clock, gateway, case, None, "auto-approved: small amount, shopper in good standing")
-    return case
+        due = _approve(session, clock, case, None, "auto-approved: small amount, shopper in good standing")
+        return case, due
+    return case, None
 
 
 def shipping_refund(order: Order, lines: list[OrderLine], chosen: dict[int, int], amount: int) -> int:
@@ -335,14 +337,14 @@ def _line_amount(line: OrderLine, quantity: int) -> int:
 
 
 def _approve(
-    session: Session, clock: Clock, gateway: PaymentGateway, case: AfterSale, decided_by: int | None, note: str | None
-) -> None:
+    session: Session, clock: Clock, case: AfterSale, decided_by: int | None, note: str | None
+) -> RefundDue | None:
     now = clock.now()
     case.decided_by, case.decided_at, case.decision_note = decided_by, now, note
     if case.kind == AfterSaleKind.REFUND_ONLY:
-        _refund(session, clock, gateway, case)
-    else:
-        _set_status(session, case, AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN)
+        return _refund(session, clock, case)
+    _set_status(session, case, AfterSaleStatus.REQUESTED, AfterSaleStatus.AWAITING_RETURN)
+    return None
 
 
 def _set_status(session: Session, case: AfterSale, current: AfterSaleStatus, to: AfterSaleStatus) -> None:
@@ -355,9 +357,23 @@ def _set_status(session: Session, case: AfterSale, current: AfterSaleStatus, to:
     session.refresh(case)
 
 
-def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: AfterSale) -> None:
+@dataclass(frozen=True)
+class RefundDue:
+    """A refunded after-sale's money, still to move (`flows.refund.refund_after_sale`): `amount` back to
+    the shopper and `subsidy` (the platform's subsidy on the units given back) back to the platform;
+    `order_line_ids`, the lines whose commission may have to be reversed."""
+
+    order: Order
+    after_sale_id: int
+    amount: int
+    subsidy: int
+    order_line_ids: list[int] = field(default_factory=list)
+
+
+def _refund(session: Session, clock: Clock, case: AfterSale) -> RefundDue:
+    """The after-sale and its lines refunded, the units restocked and unsold; the money is the caller's
+    (the returned `RefundDue`), in the same transaction."""
     from yinli.catalog import service as catalog
-    from yinli.payments import service as payments
 
     current = AfterSaleStatus(case.status)
     _set_status(session, case, current, AfterSaleStatus.REFUNDED)
@@ -374,7 +390,6 @@ def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: After
         (line.platform_subsidy_fen if line else 0) * item["quantity"]
         for item, line in ((item, refunded_lines[item["order_line_id"]]) for item in case.lines)
     )
-    payments.do_refund(session, clock, gateway, order, case.amount_fen, "after_sale", case.id, subsidy)
     now = clock.now()
     restock: list[tuple[int, int]] = []
     unsold: dict[int, int] = {}
@@ -392,9 +407,6 @@ def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: After
         restock.append((line.sku_id, item["quantity"]))
         unsold[line.product_id] = unsold.get(line.product_id, 0) - item["quantity"]
     inventory.do_restock(session, restock, "return", case.id, now)
-    from yinli.content import affiliate  # content builds on orders; imported late
-
-    affiliate.on_lines_refunded(session, clock, [item["order_line_id"] for item in case.lines])
     catalog.do_record_sales(session, unsold)
     case.refunded_at = now
     session.flush()
@@ -411,25 +423,27 @@ def _refund(session: Session, clock: Clock, gateway: PaymentGateway, case: After
         order.id,
         {"store_id": order.store_id, "after_sale_id": case.id, "amount_fen": case.amount_fen, "kind": case.kind},
     )
+    return RefundDue(order, case.id, case.amount_fen, subsidy, [item["order_line_id"] for item in case.lines])
 
 
 def do_decide(
     session: Session,
     clock: Clock,
-    gateway: PaymentGateway,
     actor: Actor | None,
     after_sale_id: int,
     *,
     approve: bool,
     note: str | None,
-) -> AfterSale:
-    """The merchant (or an operator) approves or rejects; a rejection must say why."""
+) -> tuple[AfterSale, RefundDue | None]:
+    """The merchant (or an operator) approves or rejects; a rejection must say why. With the refund due
+    if approving refunded (`flows.refund.decide_after_sale` pays it)."""
     case = get_after_sale(session, actor, after_sale_id)
     actor = require_store_manager(actor, case.store_id)
     if case.status != AfterSaleStatus.REQUESTED:
         raise InvalidTransition(f"this after-sale is {case.status}", field="status")
+    due = None
     if approve:
-        _approve(session, clock, gateway, case, actor.user_id, note)
+        due = _approve(session, clock, case, actor.user_id, note)
     else:
         if not note:
             raise InvalidInput("say why the request is rejected", field="note")
@@ -445,7 +459,7 @@ def do_decide(
         actor_id=actor.user_id,
     )
     session.flush()
-    return case
+    return case, due
 
 
 def do_ship_return(
@@ -462,14 +476,14 @@ def do_ship_return(
 
 
 def do_receive_return(
-    session: Session, clock: Clock, gateway: PaymentGateway, actor: Actor | None, after_sale_id: int
-) -> AfterSale:
+    session: Session, clock: Clock, actor: Actor | None, after_sale_id: int
+) -> tuple[AfterSale, RefundDue]:
+    """The store got the goods back: the after-sale is refunded (`flows.refund.receive_return` pays it)."""
     case = get_after_sale(session, actor, after_sale_id)
     require_store_manager(actor, case.store_id)
     if case.status != AfterSaleStatus.RETURN_SHIPPED:
         raise InvalidTransition(f"this after-sale is {case.status}", field="status")
-    _refund(session, clock, gateway, case)
-    return case
+    return case, _refund(session, clock, case)
 
 
 def do_withdraw(session: Session, clock: Clock, actor: Actor | None, after_sale_id: int) -> AfterSale:

@@ -23,6 +23,7 @@ from yinli.api.deps import (
 )
 from yinli.catalog import service as catalog
 from yinli.core.schemas import MoneyOut
+from yinli.flows import cancel, refund
 from yinli.merchants import service as merchants
 from yinli.orders import aftersales, feedback, metrics
 from yinli.orders import service as orders
@@ -128,7 +129,7 @@ def get_order(db: ReadDB, actor: ActorDep, order_id: int = id_path()) -> OrderOu
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, summary="Cancel an unpaid order")
 def cancel_order(db: DB, clock: ClockDep, actor: ActorDep, order_id: int = id_path()) -> OrderOut:
-    order = orders.do_shopper_cancel(db, clock, actor, order_id)
+    order = cancel.shopper_cancel(db, clock, actor, order_id)
     db.commit()
     return orders_out(db, [order])[0]
 
@@ -222,7 +223,7 @@ def request_after_sale(
 ) -> JSONResponse:
     def action() -> tuple[int, object]:
         lines = [(x.order_line_id, x.quantity) for x in body.lines] if body.lines is not None else None
-        case = aftersales.do_request(
+        case = refund.request_after_sale(
             db,
             clock,
             settings,
@@ -260,7 +261,7 @@ def get_after_sale(db: ReadDB, actor: ActorDep, after_sale_id: int = id_path()) 
 def decide_after_sale(
     body: DecisionIn, db: DB, clock: ClockDep, gateway: GatewayDep, actor: ActorDep, after_sale_id: int = id_path()
 ) -> AfterSaleOut:
-    case = aftersales.do_decide(
+    case = refund.decide_after_sale(
         db, clock, gateway, actor, after_sale_id, approve=body.decision == "approve", note=body.note
     )
     db.commit()
@@ -286,7 +287,7 @@ def ship_return(body: ShipIn, db: DB, clock: ClockDep, actor: ActorDep, after_sa
 def receive_return(
     db: DB, clock: ClockDep, gateway: GatewayDep, actor: ActorDep, after_sale_id: int = id_path()
 ) -> AfterSaleOut:
-    case = aftersales.do_receive_return(db, clock, gateway, actor, after_sale_id)
+    case = refund.receive_return(db, clock, gateway, actor, after_sale_id)
     db.commit()
     return after_sale_out(case)
 

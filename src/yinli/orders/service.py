@@ -4,17 +4,16 @@
        │               │                                    │
        └─cancel/expire─▶ cancelled     paid/delivered ──all lines refunded──▶ refunded
 
-Expiry (and a shopper cancelling) locks the payment, then the order, and closes the payment once none
-of its orders is left to pay (payments.do_close_if_nothing_to_pay).
-
 Every move is a conditional update on the current status, so two racing moves cannot both win.
-Completion settles the merchant (payments.do_settle). After-sales live in `orders.aftersales`.
+Moves that also touch the payment live in `flows`: a shopper cancelling and expiry (`flows.cancel`: lock
+the payment, then the order, and close the payment once none of its orders is left to pay), completion
+and the order jobs (`flows.settle`). After-sales live in `orders.aftersales`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -24,7 +23,6 @@ from yinli.core.auth import Actor, Role, require_actor, require_store_manager
 from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from yinli.core.outbox import emit
-from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.orders.models import AfterSale, AfterSaleStatus, Order, OrderLine, OrderStatus
 
@@ -279,28 +277,10 @@ def announce_paid(session: Session, clock: Clock, order: Order, lines: list[Orde
     )
 
 
-def do_shopper_cancel(session: Session, clock: Clock, actor: Actor | None, order_id: int) -> Order:
-    order = get_order(session, actor, order_id)
-    assert actor is not None
+def check_shopper_cancel(actor: Actor, order: Order) -> None:
+    """Only the shopper (or an operator) cancels an unpaid order; `flows.cancel.shopper_cancel` does it."""
     if actor.user_id != order.shopper_id and not actor.is_operator:
         raise Forbidden("only the shopper cancels an unpaid order")
-    from yinli.payments import service as payments
-    from yinli.payments.models import Payment, PaymentStatus
-
-    # Payment, then order, as the claim locks them: this serialises with the claim, so once a charge is
-    # in flight its orders stay as they are until the gateway answers.
-    if order.payment_id is not None:
-        payments.lock_payment(session, order.payment_id)
-    session.refresh(order, with_for_update=True)
-    processing = order.payment_id is not None and (
-        session.scalar(select(Payment.status).where(Payment.id == order.payment_id)) == PaymentStatus.PROCESSING
-    )
-    if order.status == OrderStatus.CREATED and processing:
-        raise Conflict("the payment for this order is being processed", code="payment_processing")
-    do_cancel(session, clock, order, "cancelled by the shopper", actor.user_id)
-    if order.payment_id is not None:
-        payments.do_close_if_nothing_to_pay(session, order.payment_id, "orders cancelled")
-    return order
 
 
 def do_ship(
@@ -333,7 +313,7 @@ def do_ship(
     return order
 
 
-def _deliver(session: Session, clock: Clock, order: Order, by: str, actor_id: int | None) -> Order:
+def do_deliver(session: Session, clock: Clock, order: Order, by: str, actor_id: int | None) -> Order:
     now = clock.now()
     move(session, order, OrderStatus.DELIVERED, delivered_at=now)
     emit(
@@ -358,80 +338,16 @@ def do_confirm_delivery(session: Session, clock: Clock, actor: Actor | None, ord
     assert actor is not None
     if actor.user_id != order.shopper_id:
         raise Forbidden("only the shopper confirms receipt")
-    return _deliver(session, clock, order, "shopper", actor.user_id)
+    return do_deliver(session, clock, order, "shopper", actor.user_id)
 
 
-def do_complete(session: Session, clock: Clock, settings: Settings, order: Order) -> Order:
-    """The after-sale window is over: complete and settle the merchant."""
-    from yinli.payments import service as payments
+def do_complete(session: Session, clock: Clock, order: Order) -> None:
+    """delivered → completed: the after-sale window is over (`flows.settle` then settles the merchant)."""
+    move(session, order, OrderStatus.COMPLETED, completed_at=clock.now())
 
-    now = clock.now()
-    move(session, order, OrderStatus.COMPLETED, completed_at=now)
-    fee = payments.do_settle(session, clock, settings, order)
+
+def do_record_fee(session: Session, clock: Clock, order: Order, fee: int) -> None:
+    """Keep the technical fee the settlement charged on the order, and announce the completion."""
     session.execute(update(Order).where(Order.id == order.id).values(fee_fen=fee))
     session.refresh(order)
     emit(session, clock, "OrderCompleted", "order", order.id, {"store_id": order.store_id, "fee_fen": fee})
-    return order
-
-
-# --- jobs -------------------------------------------------------------------------------------------------
-
-
-def _expire(session: Session, clock: Clock, order_id: int) -> bool:
-    """Cancel an order not paid in time and, in the same transaction, close its payment once no order of
-    it is left to pay (so a payment never stays `pending` past its orders). Locks the payment, then the
-    order, as the claim does. False if the order was paid or cancelled meanwhile (only its hold is left)."""
-    from yinli.payments import service as payments
-
-    order = session.get(Order, order_id)
-    if order is None:
-        return False
-    if order.payment_id is not None:
-        payments.lock_payment(session, order.payment_id)
-    session.refresh(order, with_for_update=True)
-    if order.status != OrderStatus.CREATED:
-        inventory.do_release_order(session, order_id, clock.now())
-        return False
-    do_cancel(session, clock, order, "not paid in time")
-    if order.payment_id is not None:
-        payments.do_close_if_nothing_to_pay(session, order.payment_id, "not paid in time")
-    return True
-
-
-@dataclass
-class JobReport:
-    expired: int = 0
-    auto_delivered: int = 0
-    completed: int = 0
-
-
-def run_order_jobs(session: Session, clock: Clock, settings: Settings, limit: int = 500) -> JobReport:
-    """Expire unpaid orders, deliver long-shipped ones, complete those past the after-sale window.
-
-    Idempotent and safe to run concurrently with itself: each move is conditional.
-    """
-    now = clock.now()
-    report = JobReport()
-    expired = inventory.expired_order_ids(session, now, limit)
-    # in (payment, order) order, the order their locks are taken in: two job runs cannot deadlock
-    keyed = session.execute(select(Order.payment_id, Order.id).where(Order.id.in_(expired))).all()
-    for _, order_id in sorted(keyed, key=lambda row: (row[0] or 0, row[1])):
-        if _expire(session, clock, order_id):
-            report.expired += 1
-    shipped_before = now - timedelta(days=settings.auto_deliver_days)
-    for order in session.scalars(
-        select(Order).where(Order.status == OrderStatus.SHIPPED, Order.shipped_at <= shipped_before).limit(limit)
-    ).all():
-        _deliver(session, clock, order, "auto", None)
-        report.auto_delivered += 1
-    delivered_before = now - timedelta(days=settings.return_window_days)
-    open_case = exists().where(AfterSale.order_id == Order.id, AfterSale.status.in_([s.value for s in OPEN_AFTER_SALE]))
-    for order in session.scalars(
-        select(Order)
-        .where(Order.status == OrderStatus.DELIVERED, Order.delivered_at <= delivered_before, ~open_case)
-        .limit(limit)
-    ).all():
-        do_complete(session, clock, settings, order)
-        report.completed += 1
-    session.flush()
-    return report

@@ -21,6 +21,7 @@ from yinli.catalog import service as catalog
 from yinli.content import affiliate, live, videos
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError
+from yinli.flows import refund
 from yinli.inventory import service as inventory
 from yinli.inventory.models import Stock
 from yinli.jobs import run_once
@@ -314,7 +315,7 @@ class Day:
             return self._delivered(parcel, m, product.quality)
         if parcel.receive_at is not None and now >= parcel.receive_at:
             with mk.database.session() as s:
-                aftersales.do_receive_return(s, mk.clock, mk.gateway, mk.merchant_actor(m), parcel.case_id)
+                refund.receive_return(s, mk.clock, mk.gateway, mk.merchant_actor(m), parcel.case_id)
             self._refunded(m, p.amount_fen)
             return True
         return False
@@ -357,7 +358,7 @@ class Day:
         mk, p, rng = self.mk, parcel.purchase, self.mk.rng
         shopper = mk.shopper_actor(p.shopper)
         with mk.database.session() as s:
-            case = aftersales.do_request(
+            case = refund.request_after_sale(
                 s, mk.clock, mk.settings, mk.gateway, shopper, p.order_id, kind=AfterSaleKind.RETURN_REFUND,
                 reason="不满意", lines=[(p.line_id, 1)],
             )  # fmt: skip
@@ -365,7 +366,7 @@ class Day:
         if status == AfterSaleStatus.REQUESTED:
             approve = rng.random() < 0.55 + 0.45 * m.service
             with mk.database.session() as s:
-                aftersales.do_decide(
+                refund.decide_after_sale(
                     s, mk.clock, mk.gateway, mk.merchant_actor(m), case_id, approve=approve,
                     note=None if approve else "商品无质量问题",
                 )  # fmt: skip

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ClockDep, ReadDB
 from yinli.core.auth import require_store_manager
 from yinli.core.errors import DomainError
+from yinli.flows import refund
 from yinli.orders import aftersales
 from yinli.orders import service as orders
 from yinli.orders.models import AfterSaleStatus, OrderStatus
@@ -122,7 +123,7 @@ def decide(case_id: int, request: Request, form: FormDep, web: WebDep, db: DB, c
     _store_id(web)
     try:
         body = DecisionIn.model_validate({"decision": form.text("decision"), "note": form.optional("note")})
-        aftersales.do_decide(
+        refund.decide_after_sale(
             db, clock, request.app.state.gateway, web.actor, case_id, approve=body.decision == "approve", note=body.note
         )
         db.commit()
@@ -138,7 +139,7 @@ def decide(case_id: int, request: Request, form: FormDep, web: WebDep, db: DB, c
 @router.post("/after-sales/{case_id}/receive", response_class=HTMLResponse)
 def receive(case_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
     _store_id(web)
-    aftersales.do_receive_return(db, clock, request.app.state.gateway, web.actor, case_id)
+    refund.receive_return(db, clock, request.app.state.gateway, web.actor, case_id)
     db.commit()
     return web.redirect("/merchant/after-sales?status=return_shipped", flash="received")
 

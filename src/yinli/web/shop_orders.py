@@ -15,6 +15,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
 from yinli.core.settings import Settings
+from yinli.flows import cancel, refund
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -99,7 +100,7 @@ def order_page(order_id: int, web: WebDep, db: ReadDB, settings: SettingsDep, cl
 @router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
 def cancel_order(order_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
     require_signed_in(web)
-    orders.do_shopper_cancel(db, clock, web.actor, order_id)
+    cancel.shopper_cancel(db, clock, web.actor, order_id)
     db.commit()
     return web.redirect(f"/orders/{order_id}", flash="cancelled")
 
@@ -179,7 +180,7 @@ def request_after_sale(
                 "lines": [{"order_line_id": i, "quantity": q} for i, q in chosen],
             }
         )
-        case = aftersales.do_request(
+        case = refund.request_after_sale(
             db,
             clock,
             settings,

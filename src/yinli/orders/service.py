@@ -283,6 +283,41 @@ def check_shopper_cancel(actor: Actor, order: Order) -> None:
         raise Forbidden("only the shopper cancels an unpaid order")
 
 
+def check_confirm_delivery(actor: Actor, order: Order) -> None:
+    if actor.user_id != order.shopper_id:
+        raise Forbidden("only the shopper confirms receipt")
+
+
+@dataclass(frozen=True)
+class OrderActions:
+    """What the viewer may do with an order now (the order page's buttons); the `do_*` functions enforce
+    the same rules: the caller check above, and the move's starting state in TRANSITIONS."""
+
+    pay: bool
+    cancel: bool
+    confirm_receipt: bool
+
+
+def check_order_actions(actor: Actor | None, order: Order) -> OrderActions:
+    status = OrderStatus(order.status)
+
+    def allowed(check: Any, to: OrderStatus) -> bool:
+        if actor is None or (status, to) not in TRANSITIONS:
+            return False
+        try:
+            check(actor, order)
+        except Forbidden:
+            return False
+        return True
+
+    buyer = actor is not None and actor.user_id == order.shopper_id
+    return OrderActions(
+        pay=buyer and status is OrderStatus.CREATED and order.payment_id is not None,
+        cancel=allowed(check_shopper_cancel, OrderStatus.CANCELLED),
+        confirm_receipt=allowed(check_confirm_delivery, OrderStatus.DELIVERED),
+    )
+
+
 def do_ship(
     session: Session, clock: Clock, actor: Actor | None, order_id: int, carrier: str, tracking_no: str
 ) -> Order:
@@ -336,8 +371,7 @@ def do_deliver(session: Session, clock: Clock, order: Order, by: str, actor_id: 
 def do_confirm_delivery(session: Session, clock: Clock, actor: Actor | None, order_id: int) -> Order:
     order = get_order(session, actor, order_id)
     assert actor is not None
-    if actor.user_id != order.shopper_id:
-        raise Forbidden("only the shopper confirms receipt")
+    check_confirm_delivery(actor, order)
     return do_deliver(session, clock, order, "shopper", actor.user_id)
 
 

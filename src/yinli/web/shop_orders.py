@@ -80,6 +80,7 @@ def _render_order(
         cases=cases,
         open_case=next((c for c in cases if c.id == options.open_after_sale_id), None),
         options=options,
+        actions=orders.check_order_actions(web.actor, order),
         reviewable={
             line.id
             for line in lines

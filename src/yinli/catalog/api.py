@@ -22,7 +22,7 @@ from yinli.api.deps import (
     id_query,
     page,
 )
-from yinli.catalog import cards, categories, service
+from yinli.catalog import categories, service
 from yinli.catalog.models import Product, ProductStatus, Sku, SkuPriceHistory
 from yinli.catalog.price_history import history as prices_of_sku
 from yinli.catalog.schemas import (
@@ -43,10 +43,8 @@ from yinli.catalog.schemas import (
     SkuIn,
     SkuOut,
     SkuUpdateIn,
-    StoreRef,
+    cards_for,
 )
-from yinli.core.clock import Clock
-from yinli.core.money import Money
 from yinli.core.schemas import MAX_AMOUNT, MoneyOut
 
 router = APIRouter(tags=["catalog"])
@@ -280,31 +278,6 @@ def price_history(
 
 
 # --- product cards --------------------------------------------------------------------------------
-
-
-def card_out(card: cards.ProductCard) -> ProductCardOut:
-    def money(m: Money | None) -> MoneyOut | None:
-        return MoneyOut.of(m) if m is not None else None
-
-    return ProductCardOut(
-        product_id=card.product_id,
-        title=card.title,
-        cover_url=card.cover_url,
-        category_id=card.category_id,
-        final_price=money(card.final_price),
-        list_price=money(card.list_price),
-        lowest_price_30d=money(card.lowest_price_30d),
-        sku_count=card.sku_count,
-        sales_count=card.sales_count,
-        rating=card.rating,
-        rating_count=card.rating_count,
-        store=StoreRef(id=card.store_id, name=card.store_name),
-        guarantees=card.guarantees,
-    )
-
-
-def cards_for(session: Session, clock: Clock, products: list[Product]) -> list[ProductCardOut]:
-    return [card_out(c) for c in cards.build_cards(session, clock, products)]
 
 
 @router.get("/product-cards", response_model=CardsPage, summary="Cards of listed products, newest first")

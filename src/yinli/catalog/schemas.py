@@ -4,7 +4,12 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
+from sqlalchemy.orm import Session
 
+from yinli.catalog import cards
+from yinli.catalog.models import Product
+from yinli.core.clock import Clock
+from yinli.core.money import Money
 from yinli.core.schemas import IdInt, Input, Line, MoneyOut, Output, Paragraphs, PositiveAmount, Url
 
 SkuCode = Annotated[
@@ -169,3 +174,31 @@ class ProductCardOut(Output):
 class CardsPage(Output):
     items: list[ProductCardOut]
     next_cursor: str | None
+
+
+# Shapers shared by every router that shows product cards (catalog, search, content, traffic).
+
+
+def card_out(card: cards.ProductCard) -> ProductCardOut:
+    def money(m: Money | None) -> MoneyOut | None:
+        return MoneyOut.of(m) if m is not None else None
+
+    return ProductCardOut(
+        product_id=card.product_id,
+        title=card.title,
+        cover_url=card.cover_url,
+        category_id=card.category_id,
+        final_price=money(card.final_price),
+        list_price=money(card.list_price),
+        lowest_price_30d=money(card.lowest_price_30d),
+        sku_count=card.sku_count,
+        sales_count=card.sales_count,
+        rating=card.rating,
+        rating_count=card.rating_count,
+        store=StoreRef(id=card.store_id, name=card.store_name),
+        guarantees=card.guarantees,
+    )
+
+
+def cards_for(session: Session, clock: Clock, products: list[Product]) -> list[ProductCardOut]:
+    return [card_out(c) for c in cards.build_cards(session, clock, products)]

@@ -30,7 +30,7 @@ from yinli.api.deps import (
     page,
 )
 from yinli.catalog import categories
-from yinli.catalog.api import card_out, cards_for
+from yinli.catalog.schemas import card_out, cards_for
 from yinli.content import affiliate, attribution, creators, live, shelves, videos
 from yinli.content.models import LiveSession, ShortVideo
 from yinli.content.schemas import (

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, IdempotencyDep, ReadDB, id_query
-from yinli.catalog.api import card_out
+from yinli.catalog.schemas import card_out
 from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.schemas import MAX_AMOUNT, QueryTime
 from yinli.search import log

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep, id_path, id_query
-from yinli.catalog.api import card_out
+from yinli.catalog.schemas import card_out
 from yinli.core.clock import Clock
 from yinli.core.ids import encode_cursor
 from yinli.traffic import coverage, events, experiments, explain, plans

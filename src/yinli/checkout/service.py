@@ -114,7 +114,6 @@ def require_buyer(actor: Actor | None) -> Actor:
     return require_role(actor, *BUYER_ROLES)
 
 
-_buyer = require_buyer
 
 
 def do_add_to_cart(
@@ -125,7 +124,7 @@ def do_add_to_cart(
     One statement adds the units — INSERT ... ON CONFLICT (shopper, SKU) DO UPDATE SET quantity =
     quantity + n WHERE the sum stays within MAX_QUANTITY — so concurrent adds never lose one another's
     units (the row lock of the conflicting row orders them) and none can pass the cap."""
-    actor = _buyer(actor)
+    actor = require_buyer(actor)
     source = price_lines(session, settings, [line], field="body")[0].attribution
     if line.quantity > MAX_QUANTITY:
         raise InvalidInput(f"at most {MAX_QUANTITY} of one SKU", field="quantity")
@@ -177,7 +176,7 @@ def _own_item(session: Session, actor: Actor, item_id: int) -> CartItem:
 
 
 def do_set_cart_quantity(session: Session, actor: Actor | None, item_id: int, quantity: int) -> CartItem:
-    actor = _buyer(actor)
+    actor = require_buyer(actor)
     item = _own_item(session, actor, item_id)
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
@@ -187,7 +186,7 @@ def do_set_cart_quantity(session: Session, actor: Actor | None, item_id: int, qu
 
 
 def do_remove_from_cart(session: Session, actor: Actor | None, item_id: int) -> None:
-    actor = _buyer(actor)
+    actor = require_buyer(actor)
     session.delete(_own_item(session, actor, item_id))
     session.flush()
 
@@ -236,7 +235,7 @@ def do_checkout(
     note: str = "",
 ) -> tuple[Payment, list[Order]]:
     """Orders (one per store), stock holds and one pending payment. `lines=None` buys the whole cart."""
-    actor = _buyer(actor)
+    actor = require_buyer(actor)
     check_address(address)
     from_cart = lines is None
     if lines is None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from yinli.catalog import service as catalog
 from yinli.catalog.cards import ProductCard, build_cards
-from yinli.catalog.models import ProductStatus
+from yinli.catalog.models import Product, ProductStatus
 from yinli.content import live, videos
 from yinli.content.models import LiveSession, ShortVideo
 from yinli.core.clock import Clock
@@ -33,16 +33,30 @@ class FeedItem:
 
 def home_feed(session: Session, clock: Clock, limit: int = 30, *, with_live: bool = True) -> list[FeedItem]:
     """Live rooms on air first (busiest first), then the newest short videos and product cards."""
-    items: list[FeedItem] = []
-    if with_live:
-        for s in live.live_now(session, limit=LIVE_TILES):
-            products = live.session_products(session, s.id)
-            shown = next((p for p in products if p.id == s.presenting_product_id), products[0] if products else None)
-            cover = build_cards(session, clock, [shown])[0] if shown is not None else None
-            items.append(FeedItem("live", live=s, live_cover=cover))
-        for v in videos.list_videos(session, store_id=None, creator_id=None, before_id=None, limit=VIDEO_TILES):
-            linked = [p for p in videos.linked_products(session, v.id) if p.status == ProductStatus.LISTED.value]
-            first = build_cards(session, clock, linked[:1])
-            items.append(FeedItem("video", video=v, video_product=first[0] if first else None))
+    on_air = live.live_now(session, limit=LIVE_TILES) if with_live else []
+    clips = (
+        videos.list_videos(session, store_id=None, creator_id=None, before_id=None, limit=VIDEO_TILES)
+        if with_live
+        else []
+    )
+    covers: list[Product | None] = []
+    for s in on_air:
+        shown = live.session_products(session, s.id)
+        covers.append(next((p for p in shown if p.id == s.presenting_product_id), shown[0] if shown else None))
+    firsts = [
+        next((p for p in videos.linked_products(session, v.id) if p.status == ProductStatus.LISTED.value), None)
+        for v in clips
+    ]
     products = catalog.list_products(session, None, catalog.ProductFilter(), before_id=None, limit=limit)
-    return items + [FeedItem("product", c) for c in build_cards(session, clock, products)]
+    # every card the page shows, built at once (one set of price and store lookups, not one per tile)
+    wanted = {p.id: p for p in [*covers, *firsts, *products] if p is not None}
+    cards = {c.product_id: c for c in build_cards(session, clock, list(wanted.values()))}
+
+    def card(p: Product | None) -> ProductCard | None:
+        return cards.get(p.id) if p is not None else None
+
+    return (
+        [FeedItem("live", live=s, live_cover=card(c)) for s, c in zip(on_air, covers, strict=True)]
+        + [FeedItem("video", video=v, video_product=card(f)) for v, f in zip(clips, firsts, strict=True)]
+        + [FeedItem("product", cards[p.id]) for p in products if p.id in cards]
+    )

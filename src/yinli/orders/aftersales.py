@@ -231,8 +231,14 @@ def after_sale_options(
     """check_after_sale for an order the actor may see (its shopper; staff and operators see every
     option refused as not theirs). Unlocked: the answer may be overtaken; do_request decides again."""
     order = orders.get_order(session, actor, order_id)
+    return options_for(session, clock, settings, actor, order, orders.lines_of(session, [order.id])[order.id])
+
+
+def options_for(
+    session: Session, clock: Clock, settings: Settings, actor: Actor | None, order: Order, lines: list[OrderLine]
+) -> AfterSaleOptions:
+    """after_sale_options for an order (and its lines) already read through `orders.get_order`."""
     assert actor is not None
-    lines = orders.lines_of(session, [order.id])[order.id]
     return check_after_sale(order, lines, _open_case_id(session, order.id), actor.user_id, clock.now(), settings)
 
 

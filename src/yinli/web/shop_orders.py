@@ -70,7 +70,7 @@ def _render_order(
     lines = orders.lines_of(db, [order.id])[order.id]
     cases = aftersales.after_sales_of_order(db, web.actor, order.id)
     reviewed = feedback.reviewed_line_ids(db, [line.id for line in lines])
-    options = aftersales.after_sale_options(db, clock, settings, web.actor, order.id)
+    options = aftersales.options_for(db, clock, settings, web.actor, order, lines)
     return web.render(
         "shop/order.html",
         status_code=status_code,

@@ -5,6 +5,7 @@ Screenshot: test-artifacts/screenshots/docs-authorized.png."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.conftest import DESKTOP, Live, shot
 from yinli.sample import DEMO_PASSWORD
@@ -45,8 +46,8 @@ def test_the_docs_work_offline_and_authorize(live_server: Live, chromium) -> Non
     me.locator(".opblock-summary").click()
     me.get_by_role("button", name="Try it out").click()
     me.get_by_role("button", name="Execute").click()
-    me.locator(".response-col_status").first.wait_for(timeout=10_000)
-    assert "shopper@demo.yinli" in me.locator(".responses-wrapper").inner_text()
+    # The documented-responses table is on the page before the call; only the live table is the answer.
+    expect(me.locator(".live-responses-table")).to_contain_text("shopper@demo.yinli", timeout=15_000)
     me.locator(".responses-wrapper").scroll_into_view_if_needed()
     shot(page, "docs-authorized", full_page=False)
     assert elsewhere == [] and problems == []

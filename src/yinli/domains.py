@@ -34,6 +34,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("checkout", ("yinli.checkout.models",), "yinli.checkout.api:router"),
     Domain("payments", ("yinli.payments.models",), "yinli.payments.api:router"),
     Domain("orders", ("yinli.orders.models", "yinli.orders.metrics"), "yinli.orders.api:router"),
+    Domain("guarantees", ("yinli.guarantees.models",), "yinli.guarantees.api:router"),
     Domain("search", ("yinli.search.models",), "yinli.search.api:router", (("search", "yinli.search.cli:app"),)),
     Domain("content", ("yinli.content.models",), "yinli.content.api:router"),
     Domain("traffic", ("yinli.traffic.models",), "yinli.traffic.api:router", (("train", "yinli.traffic.cli:app"),)),

@@ -114,8 +114,6 @@ def require_buyer(actor: Actor | None) -> Actor:
     return require_role(actor, *BUYER_ROLES)
 
 
-
-
 def do_add_to_cart(
     session: Session, clock: Clock, settings: Settings, actor: Actor | None, line: LineRequest
 ) -> CartItem:

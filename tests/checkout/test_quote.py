@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.factories import ADDRESS, stock, two_store_skus
 from yinli.catalog.models import Product, Sku
-from yinli.checkout.pricing import unit_price
+from yinli.catalog.pricing import unit_price
 from yinli.checkout.quote import Quote, QuoteLine, quote_store
 from yinli.merchants.models import Store
 
@@ -26,7 +26,7 @@ def testquote_store_adds_up_on_sale_lines_and_ships_like_checkout(lines, fee, fr
     quoted = []
     for i, (price, discount, quantity, on_sale) in enumerate(lines):
         sku = Sku(id=i, price_fen=price, list_price_fen=price + discount, currency="CNY")
-        quoted.append(QuoteLine(None, sku, Product(id=i), quantity, unit_price(sku), on_sale, None, "mall"))
+        quoted.append(QuoteLine(None, sku, Product(id=i), quantity, unit_price(sku, 0), on_sale, None, "mall"))
     got = quote_store(store, quoted)
     items = sum(price * q for price, _, q, on_sale in lines if on_sale)
     assert got.items_total == items

@@ -261,6 +261,8 @@ def history_out(row: SkuPriceHistory) -> PriceHistoryOut:
         sku_id=row.sku_id,
         price=MoneyOut.fen(row.price_fen, row.currency),
         list_price=MoneyOut.fen(row.list_price_fen, row.currency) if row.list_price_fen is not None else None,
+        platform_subsidy=MoneyOut.fen(row.platform_subsidy_fen, row.currency),
+        final_price=MoneyOut.fen(row.final_price_fen, row.currency),
         effective_at=row.effective_at,
         changed_by=row.changed_by,
         reason=row.reason,

@@ -131,11 +131,19 @@ class SkuPriceHistory(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("skus.id"))
-    price_fen: Mapped[int] = mapped_column(BigInteger)
+    price_fen: Mapped[int] = mapped_column(BigInteger)  # the merchant's selling price
     list_price_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the final price then (catalog.pricing): selling price − the platform subsidy in force
+    final_price_fen: Mapped[int] = mapped_column(BigInteger)
+    platform_subsidy_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
     reason: Mapped[str] = mapped_column(String(32))  # created | merchant | operator | hosting | ...
 
-    __table_args__ = (Index("ix_sku_price_history_sku_time", "sku_id", "effective_at"),)
+    __table_args__ = (
+        Index("ix_sku_price_history_sku_time", "sku_id", "effective_at"),
+        CheckConstraint(
+            "final_price_fen = price_fen - platform_subsidy_fen and final_price_fen > 0", name="final_price"
+        ),
+    )

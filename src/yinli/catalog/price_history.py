@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Sku, SkuPriceHistory
+from yinli.catalog.pricing import unit_prices
 
 
 @event.listens_for(Session, "before_flush")
@@ -25,10 +26,15 @@ def _refuse_history_rewrites(session: Session, _ctx: Any, _instances: Any) -> No
 
 
 def record_price(session: Session, sku: Sku, at: datetime, changed_by: int | None, reason: str) -> SkuPriceHistory:
+    """Append the SKU's price as of `at`: its selling and list price and the final price with the platform
+    subsidy in force (catalog.pricing), so a drop from any cause shows in the history."""
+    unit = unit_prices(session, at, [sku])[sku.id]
     row = SkuPriceHistory(
         sku_id=sku.id,
         price_fen=sku.price_fen,
         list_price_fen=sku.list_price_fen,
+        final_price_fen=unit.final,
+        platform_subsidy_fen=unit.platform_subsidy,
         currency=sku.currency,
         effective_at=at,
         changed_by=changed_by,
@@ -47,9 +53,9 @@ def history(session: Session, sku_id: int, *, after_id: int | None = None, limit
 
 
 def price_at(session: Session, sku_id: int, when: datetime) -> int | None:
-    """The SKU's price in effect at `when` (None before it existed)."""
+    """The SKU's final price in effect at `when` (None before it existed)."""
     return session.scalar(
-        select(SkuPriceHistory.price_fen)
+        select(SkuPriceHistory.final_price_fen)
         .where(SkuPriceHistory.sku_id == sku_id, SkuPriceHistory.effective_at <= when)
         .order_by(SkuPriceHistory.effective_at.desc(), SkuPriceHistory.id.desc())
         .limit(1)
@@ -57,7 +63,7 @@ def price_at(session: Session, sku_id: int, when: datetime) -> int | None:
 
 
 def lowest_prices_since(session: Session, sku_ids: list[int], since: datetime) -> dict[int, int]:
-    """Per SKU, the lowest price in effect at any moment from `since` until now.
+    """Per SKU, the lowest final price in effect at any moment from `since` until now.
 
     That is the minimum over prices set after `since` and the price already in effect at `since`.
     """
@@ -65,7 +71,7 @@ def lowest_prices_since(session: Session, sku_ids: list[int], since: datetime) -
         return {}
     lowest = dict(
         session.execute(
-            select(SkuPriceHistory.sku_id, func.min(SkuPriceHistory.price_fen))
+            select(SkuPriceHistory.sku_id, func.min(SkuPriceHistory.final_price_fen))
             .where(SkuPriceHistory.sku_id.in_(sku_ids), SkuPriceHistory.effective_at > since)
             .group_by(SkuPriceHistory.sku_id)
         ).all()
@@ -78,7 +84,7 @@ def lowest_prices_since(session: Session, sku_ids: list[int], since: datetime) -
         .subquery()
     )
     for sku_id, price in session.execute(
-        select(SkuPriceHistory.sku_id, SkuPriceHistory.price_fen).join(
+        select(SkuPriceHistory.sku_id, SkuPriceHistory.final_price_fen).join(
             newest_before, SkuPriceHistory.id == newest_before.c.id
         )
     ):

@@ -136,8 +136,10 @@ class ProductsPage(Output):
 class PriceHistoryOut(Output):
     id: int
     sku_id: int
-    price: MoneyOut
+    price: MoneyOut = Field(description="The merchant's selling price.")
     list_price: MoneyOut | None
+    platform_subsidy: MoneyOut
+    final_price: MoneyOut = Field(description="What the shopper paid then: selling price − platform subsidy.")
     effective_at: datetime
     changed_by: int | None
     reason: str

@@ -8,6 +8,7 @@ drafts do not leak. Changing a product someone can see but does not manage is a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from yinli.catalog import price_history
 from yinli.catalog.categories import get_category, require_leaf, subtree_leaf_ids
 from yinli.catalog.models import Brand, Product, ProductStatus, Sku
+from yinli.catalog.pricing import unit_prices
 from yinli.core.auth import Actor, Role, require_actor, require_role, require_store_manager
 from yinli.core.clock import Clock
 from yinli.core.db import unique_or
@@ -195,7 +197,7 @@ def do_create_product(
     session.flush()
     for spec in skus:
         _add_sku(session, now, actor, product, spec)
-    _refresh_price_min(session, product)
+    _refresh_price_min(session, now, product)
     emit(session, clock, "ProductCreated", "product", product.id, {"store_id": store_id}, actor_id=actor.user_id)
     return product
 
@@ -309,10 +311,10 @@ def _check_list_price(price_fen: int, list_price_fen: int | None, field: str = "
         raise InvalidInput("the list price cannot be below the selling price", field=field)
 
 
-def _refresh_price_min(session: Session, product: Product) -> None:
-    product.price_min_fen = session.scalar(
-        select(func.min(Sku.price_fen)).where(Sku.product_id == product.id, Sku.is_active.is_(True))
-    )
+def _refresh_price_min(session: Session, at: datetime, product: Product) -> None:
+    """The product's lowest final price over its active SKUs (what lists filter and sort by)."""
+    active = session.scalars(select(Sku).where(Sku.product_id == product.id, Sku.is_active.is_(True)))
+    product.price_min_fen = min((u.final for u in unit_prices(session, at, active).values()), default=None)
     session.flush()
 
 
@@ -320,7 +322,7 @@ def do_add_sku(session: Session, clock: Clock, actor: Actor | None, product_id: 
     product = _managed_product(session, actor, product_id, lock=True)
     assert actor is not None
     sku = _add_sku(session, clock.now(), actor, product, spec)
-    _refresh_price_min(session, product)
+    _refresh_price_min(session, clock.now(), product)
     emit(
         session,
         clock,
@@ -390,7 +392,7 @@ def do_update_sku(
             },
             actor_id=actor.user_id,
         )
-    _refresh_price_min(session, product)
+    _refresh_price_min(session, now, product)
     if product.status == ProductStatus.LISTED and product.price_min_fen is None:
         raise Conflict(
             "a listed product must keep one active SKU; delist it first", field="is_active", code="last_active_sku"

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ActorDep, ClockDep, IdempotencyDep, ReadDB, SettingsDep, id_path
+from yinli.catalog.pricing import UnitPrice
 from yinli.checkout import quote as quotes
 from yinli.checkout import service
-from yinli.checkout.pricing import UnitPrice
 from yinli.checkout.schemas import (
     CartItemIn,
     CartLineOut,
@@ -20,6 +20,7 @@ from yinli.checkout.schemas import (
     PriceBreakdown,
 )
 from yinli.core.auth import Actor
+from yinli.core.clock import Clock
 from yinli.core.schemas import MoneyOut
 from yinli.orders.models import Surface
 from yinli.payments.schemas import PaymentOut, payment_out
@@ -36,8 +37,8 @@ def breakdown(unit: UnitPrice) -> PriceBreakdown:
     )
 
 
-def cart_out(session: Session, actor: Actor | None) -> CartOut:
-    quote = quotes.quote_cart(session, actor)
+def cart_out(session: Session, clock: Clock, actor: Actor | None) -> CartOut:
+    quote = quotes.quote_cart(session, clock, actor)
     return CartOut(
         stores=[
             CartStoreOut(
@@ -70,8 +71,8 @@ def cart_out(session: Session, actor: Actor | None) -> CartOut:
 
 
 @router.get("/cart", response_model=CartOut, summary="The cart by store, with the prices checkout will charge")
-def get_cart(db: ReadDB, actor: ActorDep) -> CartOut:
-    return cart_out(db, actor)
+def get_cart(db: ReadDB, clock: ClockDep, actor: ActorDep) -> CartOut:
+    return cart_out(db, clock, actor)
 
 
 @router.post("/cart/items", response_model=CartOut, summary="Add units of a SKU")
@@ -79,14 +80,16 @@ def add_to_cart(body: CartItemIn, db: DB, clock: ClockDep, settings: SettingsDep
     line = service.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id, body.creator_id)
     service.do_add_to_cart(db, clock, settings, actor, line)
     db.commit()
-    return cart_out(db, actor)
+    return cart_out(db, clock, actor)
 
 
 @router.patch("/cart/items/{item_id}", response_model=CartOut, summary="Change a quantity")
-def change_quantity(body: CartQuantityIn, db: DB, actor: ActorDep, item_id: int = id_path()) -> CartOut:
+def change_quantity(
+    body: CartQuantityIn, db: DB, clock: ClockDep, actor: ActorDep, item_id: int = id_path()
+) -> CartOut:
     service.do_set_cart_quantity(db, actor, item_id, body.quantity)
     db.commit()
-    return cart_out(db, actor)
+    return cart_out(db, clock, actor)
 
 
 @router.delete("/cart/items/{item_id}", status_code=204, summary="Remove from the cart")

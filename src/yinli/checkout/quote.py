@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Product, ProductStatus, Sku
+from yinli.catalog.pricing import UnitPrice, unit_prices
 from yinli.checkout import service
 from yinli.checkout.models import CartItem
-from yinli.checkout.pricing import UnitPrice, unit_price
 from yinli.core.auth import Actor
+from yinli.core.clock import Clock
 from yinli.core.settings import Settings
 from yinli.inventory import service as inventory
 from yinli.merchants.models import Store, StoreStatus
@@ -71,7 +72,7 @@ def quote_store(store: Store, lines: list[QuoteLine]) -> StoreQuote:
     return StoreQuote(store, lines, items_total, shipping)
 
 
-def quote_cart(session: Session, actor: Actor | None) -> Quote:
+def quote_cart(session: Session, clock: Clock, actor: Actor | None) -> Quote:
     """The shopper's cart by store (stores by id, lines in the order added); lines no longer on sale are
     kept (flagged) so the shopper sees what happened to them."""
     actor = service.require_buyer(actor)
@@ -86,20 +87,21 @@ def quote_cart(session: Session, actor: Actor | None) -> Quote:
         s.id: s for s in session.scalars(select(Store).where(Store.id.in_({p.store_id for p in products.values()})))
     }
     stock = inventory.available(session, skus)
+    prices = unit_prices(session, clock.now(), skus.values())
     grouped: dict[int, list[QuoteLine]] = {}
     for item in items:
         sku = skus[item.sku_id]
         product = products[sku.product_id]
         store = stores[product.store_id]
         on_sale = sku.is_active and product.status == ProductStatus.LISTED and store.status == StoreStatus.ACTIVE
-        line = QuoteLine(item, sku, product, item.quantity, unit_price(sku), on_sale, stock[sku.id], item.surface)
+        line = QuoteLine(item, sku, product, item.quantity, prices[sku.id], on_sale, stock[sku.id], item.surface)
         grouped.setdefault(store.id, []).append(line)
     return Quote([quote_store(stores[k], grouped[k]) for k in sorted(grouped)])
 
 
-def quote_lines(session: Session, settings: Settings, line: service.LineRequest) -> Quote:
+def quote_lines(session: Session, clock: Clock, settings: Settings, line: service.LineRequest) -> Quote:
     """ "Buy now": one line, checked as checkout checks it (refusals raise as checkout's would)."""
-    priced = service.price_lines(session, settings, [line])[0]
+    priced = service.price_lines(session, clock, settings, [line])[0]
     quoted = QuoteLine(None, priced.sku, priced.product, line.quantity, priced.unit, True, None, line.surface.value)
     items_total = quoted.line_total
     return Quote(

@@ -15,9 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yinli.accounts.service import lock_user
+from yinli.catalog.cards import offered
 from yinli.catalog.models import Category, Product, ProductStatus, Sku
+from yinli.catalog.pricing import UnitPrice, unit_prices
 from yinli.checkout.models import CartItem
-from yinli.checkout.pricing import ShippingPolicy, UnitPrice, unit_price
+from yinli.checkout.pricing import ShippingPolicy
 from yinli.content import attribution
 from yinli.content.attribution import Attribution
 from yinli.core.auth import Actor, Role, require_role
@@ -65,7 +67,12 @@ def shipping_policy(store: Store) -> ShippingPolicy:
 
 
 def price_lines(
-    session: Session, settings: Settings, requests: list[LineRequest], field: str = "items", buyer_id: int | None = None
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    requests: list[LineRequest],
+    field: str = "items",
+    buyer_id: int | None = None,
 ) -> list[PricedLine]:
     """Load and check every line: the SKU is active, its product listed, its store active. `buyer_id`:
     who buys (a creator's own purchase through their room or video earns no commission)."""
@@ -88,6 +95,7 @@ def price_lines(
             )
         ).all()
     )
+    prices = unit_prices(session, clock.now(), skus.values())
     priced = []
     for i, r in enumerate(requests):
         where = f"{field}.{i}"
@@ -103,7 +111,7 @@ def price_lines(
         rate = rates.get(product.category_id)
         fee_rate = settings.default_fee_rate_bps if rate is None else rate
         source = attribution.resolve(session, r.surface, r.source_id, r.creator_id, product.id, where, buyer_id)
-        priced.append(PricedLine(r, sku, product, store, unit_price(sku), fee_rate, source))
+        priced.append(PricedLine(r, sku, product, store, prices[sku.id], fee_rate, source))
     return priced
 
 
@@ -123,7 +131,7 @@ def do_add_to_cart(
     quantity + n WHERE the sum stays within MAX_QUANTITY — so concurrent adds never lose one another's
     units (the row lock of the conflicting row orders them) and none can pass the cap."""
     actor = require_buyer(actor)
-    source = price_lines(session, settings, [line], field="body")[0].attribution
+    source = price_lines(session, clock, settings, [line], field="body")[0].attribution
     if line.quantity > MAX_QUANTITY:
         raise InvalidInput(f"at most {MAX_QUANTITY} of one SKU", field="quantity")
     has_line = select(CartItem.id).where(CartItem.shopper_id == actor.user_id, CartItem.sku_id == line.sku_id)
@@ -214,6 +222,8 @@ def _new_line(line: PricedLine) -> NewLine:
         unit_price_fen=line.unit.final,
         fee_rate_bps=line.fee_rate_bps,
         seven_day_returns=line.product.seven_day_returns,
+        # what the shopper was promised on this line; pay later is a way to pay, kept on the payment
+        guarantees=tuple(offered(line.product, line.store, line.unit.final, pay_later_room=0)),
         surface=line.attribution.surface.value,
         source_id=line.attribution.source_id,
         creator_id=line.attribution.creator_id,
@@ -241,7 +251,7 @@ def do_checkout(
         lines = [LineRequest(i.sku_id, i.quantity, Surface(i.surface), i.source_id, i.creator_id) for i in cart]
         if not lines:
             raise Conflict("the cart is empty", code="cart_empty")
-    priced = price_lines(session, settings, lines, buyer_id=actor.user_id)
+    priced = price_lines(session, clock, settings, lines, buyer_id=actor.user_id)
     now = clock.now()
     pay_by = now + timedelta(minutes=settings.payment_window_minutes)
     payment = payments.do_open_payment(session, actor.user_id, now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yinli.core.db import Base, BigId, UTCDateTime
@@ -43,6 +43,10 @@ class Store(Base):
     # shipping charged per order from this store, free from `free_shipping_over_fen` of goods
     shipping_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     free_shipping_over_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # store-wide opt-ins of guarantees; a product offers one only if its store does too (guarantees/)
+    pay_later: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    price_protection: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    return_shipping_cover: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     __table_args__ = (
         CheckConstraint("status in ('applied','rejected','active','suspended','closed')", name="status"),

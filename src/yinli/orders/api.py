@@ -72,6 +72,7 @@ def line_out(line: OrderLine) -> OrderLineOut:
         source_id=line.source_id,
         creator_id=line.creator_id,
         seven_day_returns=line.seven_day_returns,
+        guarantees=list(line.guarantees),
     )
 
 

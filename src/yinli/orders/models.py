@@ -93,6 +93,8 @@ class OrderLine(Base):
     line_total_fen: Mapped[int] = mapped_column(BigInteger)
     fee_rate_bps: Mapped[int] = mapped_column(Integer)  # the category's technical fee when bought
     seven_day_returns: Mapped[bool] = mapped_column(Boolean)
+    # the guarantees that applied when bought (guarantees.badges): the promise the platform keeps
+    guarantees: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     surface: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int | None] = mapped_column(BigId, nullable=True)  # live session, video, ...
     creator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)

@@ -30,6 +30,7 @@ class OrderLineOut(Output):
     source_id: int | None
     creator_id: int | None
     seven_day_returns: bool
+    guarantees: list[str] = Field(description="The guarantees promised on this line when it was bought.")
 
 
 class OrderOut(Output):

@@ -130,6 +130,7 @@ class NewLine:
     creator_id: int | None
     affiliate_plan_id: int | None
     commission_rate_bps: int | None
+    guarantees: tuple[str, ...] = ()  # the guarantees promised on the line (catalog.cards.offered)
 
     @property
     def total(self) -> int:
@@ -191,6 +192,7 @@ def do_create_order(
                 line_total_fen=line.total,
                 fee_rate_bps=line.fee_rate_bps,
                 seven_day_returns=line.seven_day_returns,
+                guarantees=list(line.guarantees),
                 surface=line.surface,
                 source_id=line.source_id,
                 creator_id=line.creator_id,

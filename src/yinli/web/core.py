@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from yinli.api.deps import SESSION_COOKIE, cookie_secure, get_actor, own_origin
 from yinli.core.auth import Actor, Role
+from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from yinli.core.money import Money
 from yinli.core.parsing import INT64_MAX, is_id, split_decimal
@@ -113,6 +114,12 @@ class Web:
             return "—"
         local = moment.astimezone(DISPLAY_TZ)
         return local.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+
+    @property
+    def clock(self) -> Clock:
+        """The app's clock (handlers that only render read it here rather than asking for ClockDep)."""
+        clock: Clock = self.request.app.state.clock
+        return clock
 
     # who
     @property

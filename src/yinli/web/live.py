@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
 from yinli.catalog import service as catalog
+from yinli.catalog.pricing import unit_prices
 from yinli.checkout import once as checkout_once
 from yinli.checkout import service as checkout
-from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address
 from yinli.content import live
 from yinli.core.auth import Role
@@ -85,7 +85,7 @@ def _room(web: Web, db: Session, clock: Clock, session_id: int) -> dict[str, Any
         "cards": product_cards,
         "skus": skus,
         "stock": stock,
-        "prices": {s.id: unit_price(s) for ss in skus.values() for s in ss},
+        "prices": unit_prices(db, clock.now(), (s for ss in skus.values() for s in ss)),
         "presenting": presenting,
         "recent": _recent_purchases(db, session.id, {p.id: p.title for p in products}),
     }
@@ -126,7 +126,7 @@ def buy_panel(
     status_code: int = 200,
 ) -> Response:
     """The checkout sheet inside a room or a video page (`base`: its URL; the sheet posts to base/order)."""
-    priced = checkout.price_lines(db, settings, [line])[0]
+    priced = checkout.price_lines(db, web.clock, settings, [line])[0]
     if not form and web.actor is not None:  # the address of the shopper's last order, to save typing
         last = orders.list_orders(db, web.actor, orders.OrderFilter(), before_id=None, limit=1)
         form = {k: str(last[0].address.get(k, "")) for k in ADDRESS_FIELDS} if last else {}

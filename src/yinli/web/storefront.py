@@ -21,10 +21,10 @@ from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards, categories
 from yinli.catalog import service as catalog
 from yinli.catalog.price_history import lowest_prices_since
+from yinli.catalog.pricing import unit_prices
 from yinli.checkout import once as checkout_once
 from yinli.checkout import quote as quotes
 from yinli.checkout import service as checkout
-from yinli.checkout.pricing import unit_price
 from yinli.checkout.schemas import Address, CartItemIn
 from yinli.content import home as home_page
 from yinli.content import shelves, videos
@@ -162,10 +162,11 @@ def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: 
     product = catalog.get_product(db, web.actor, product_id)
     skus = [s for s in catalog.skus_of(db, product.id) if s.is_active]
     stock = inventory.available(db, [s.id for s in skus]) if skus else {}
+    prices = unit_prices(db, clock.now(), skus)
     selected = next((s for s in skus if s.id == sku_id), None)
     if selected is None and skus:
         in_stock = [s for s in skus if stock.get(s.id, 0) > 0] or skus
-        selected = min(in_stock, key=lambda s: (s.price_fen, s.id))
+        selected = min(in_stock, key=lambda s: (prices[s.id].final, s.id))
     card = cards.build_cards(db, clock, [product])[0]
     lowest = lowest_prices_since(db, [selected.id], clock.now() - cards.LOWEST_PRICE_WINDOW) if selected else {}
     return {
@@ -175,8 +176,8 @@ def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: 
         "skus": skus,
         "stock": stock,
         "selected": selected,
-        "unit": unit_price(selected) if selected else None,
-        "prices": {s.id: unit_price(s) for s in skus},
+        "unit": prices[selected.id] if selected else None,
+        "prices": prices,
     }
 
 
@@ -245,7 +246,7 @@ def store_page(
 
 
 def _cart_context(web: Web, db: Session) -> dict[str, Any]:
-    quote = quotes.quote_cart(db, web.actor)
+    quote = quotes.quote_cart(db, web.clock, web.actor)
     return {"groups": quote.stores, "total": quote.total}
 
 
@@ -377,9 +378,15 @@ def _source_id(surface: Surface, value: str | None) -> int | None:
     return parse_id(value) if surface in SOURCED else None
 
 
-def _checkout_preview(web: Web, db: Session, settings: Settings, line: checkout.LineRequest | None) -> quotes.Quote:
+def _checkout_preview(
+    web: Web, db: Session, clock: Clock, settings: Settings, line: checkout.LineRequest | None
+) -> quotes.Quote:
     """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
-    return quotes.quote_cart(db, web.actor).payable() if line is None else quotes.quote_lines(db, settings, line)
+    return (
+        quotes.quote_cart(db, clock, web.actor).payable()
+        if line is None
+        else quotes.quote_lines(db, clock, settings, line)
+    )
 
 
 def _render_checkout(
@@ -391,7 +398,7 @@ def _render_checkout(
     errors: FormErrors,
     status_code: int = 200,
 ) -> Response:
-    quote = _checkout_preview(web, db, settings, line)
+    quote = _checkout_preview(web, db, web.clock, settings, line)
     return web.render(
         "shop/checkout.html",
         status_code=status_code,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards
 from yinli.catalog import service as catalog
-from yinli.checkout.pricing import unit_price
+from yinli.catalog.pricing import unit_prices
 from yinli.content import creators, videos
 from yinli.content.schemas import ViewIn
 from yinli.core.clock import Clock
@@ -59,7 +59,7 @@ def _page(web: Web, db: Session, clock: Clock, video_id: int) -> dict[str, Any]:
         "cards": {c.product_id: c for c in cards.build_cards(db, clock, products)},
         "skus": skus,
         "stock": inventory.available(db, [s.id for ss in skus.values() for s in ss]) if products else {},
-        "prices": {s.id: unit_price(s) for ss in skus.values() for s in ss},
+        "prices": unit_prices(db, clock.now(), (s for ss in skus.values() for s in ss)),
         "more": more,
         "tab": "feed",
     }

@@ -19,11 +19,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from yinli.catalog.models import Sku
 from yinli.core.money import Money
+
+
+class PricedSku(Protocol):
+    """What pricing reads of a SKU: a `catalog.models.Sku`, or a row selecting these columns (the feed
+    snapshot prices every active SKU without loading them as objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def price_fen(self) -> int: ...
+    @property
+    def list_price_fen(self) -> int | None: ...
+    @property
+    def currency(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class UnitPrice:
         return Money(self.final, self.currency)
 
 
-def platform_subsidies(session: Session, at: datetime, skus: Iterable[Sku]) -> dict[int, int]:
+def platform_subsidies(session: Session, at: datetime, skus: Iterable[PricedSku]) -> dict[int, int]:
     """Per SKU id, the platform's subsidy per unit at `at` (absent: none). Promotions plug in here.
 
     No promotion mechanism exists yet, so nothing is subsidised; `session` and `at` are the inputs a
@@ -50,7 +64,7 @@ def platform_subsidies(session: Session, at: datetime, skus: Iterable[Sku]) -> d
     return {}
 
 
-def unit_price(sku: Sku, subsidy: int) -> UnitPrice:
+def unit_price(sku: PricedSku, subsidy: int) -> UnitPrice:
     """One SKU's price given its subsidy (from `platform_subsidies`); never below one fen."""
     list_price = sku.list_price_fen if sku.list_price_fen is not None else sku.price_fen
     return UnitPrice(
@@ -61,7 +75,7 @@ def unit_price(sku: Sku, subsidy: int) -> UnitPrice:
     )
 
 
-def unit_prices(session: Session, at: datetime, skus: Iterable[Sku]) -> dict[int, UnitPrice]:
+def unit_prices(session: Session, at: datetime, skus: Iterable[PricedSku]) -> dict[int, UnitPrice]:
     """The price of each SKU at `at`, by SKU id: the one function every surface calls."""
     skus = list(skus)
     subsidy = platform_subsidies(session, at, skus)

@@ -57,6 +57,9 @@ def store_out(session: Session, clock: Clock, settings: Settings, actor: Actor |
         free_shipping_over=MoneyOut.fen(store.free_shipping_over_fen)
         if store.free_shipping_over_fen is not None
         else None,
+        pay_later=store.pay_later,
+        price_protection=store.price_protection,
+        return_shipping_cover=store.return_shipping_cover,
     )
     if actor is not None and actor.manages_store(store.id):
         out.owner_user_id = store.owner_user_id

@@ -24,6 +24,10 @@ class StoreUpdateIn(Input):
     main_category_id: IdInt | None = None
     shipping_fee_fen: Amount = Field(None, description="Shipping charged per order, in fen.")  # type: ignore[assignment]
     free_shipping_over_fen: Amount | None = Field(None, description="Goods total (fen) from which shipping is free.")
+    # store-wide opt-ins: a product offers one of these guarantees only if its store does too
+    pay_later: bool = None  # type: ignore[assignment]
+    price_protection: bool = None  # type: ignore[assignment]
+    return_shipping_cover: bool = None  # type: ignore[assignment]
 
 
 class StoreReviewIn(Input):
@@ -52,6 +56,9 @@ class StoreOut(Output):
     new_merchant_until: datetime | None = Field(description="Null until the first listing starts the window.")
     shipping_fee: MoneyOut
     free_shipping_over: MoneyOut | None
+    pay_later: bool = Field(description="The store offers pay later (先用后付) on products that do.")
+    price_protection: bool = Field(description="The store offers price protection (价保) on products that do.")
+    return_shipping_cover: bool = Field(description="The store offers return-shipping cover on products that do.")
     # only for the store's own staff and operators (null for everyone else)
     owner_user_id: int | None = None
     contact_email: str | None = None

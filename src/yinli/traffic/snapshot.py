@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Category, Product, ProductStatus, Sku
+from yinli.catalog.pricing import unit_prices
 from yinli.content.models import Follow, LiveRoom, LiveSession, LiveSessionProduct, ShortVideo, VideoProduct
 from yinli.inventory.models import Stock
 from yinli.merchants.models import Store, StoreStatus
@@ -122,12 +123,15 @@ def load_catalog(session: Session, now: datetime, policy: Policy) -> Catalog:
         .order_by(Product.id)
     ).all()
     rows = [r for r in rows if r.store_id in active and r.id in in_stock]
-    cheapest: dict[int, tuple[int, int]] = {}
-    for pid, price, list_price in session.execute(
-        select(Sku.product_id, Sku.price_fen, Sku.list_price_fen).where(Sku.is_active.is_(True))
-    ):
-        if pid not in cheapest or price < cheapest[pid][0]:
-            cheapest[pid] = (price, list_price or price)
+    cheapest: dict[int, tuple[int, int]] = {}  # product: (final price, list price) of its cheapest SKU
+    skus = session.execute(
+        select(Sku.id, Sku.product_id, Sku.price_fen, Sku.list_price_fen, Sku.currency).where(Sku.is_active.is_(True))
+    ).all()
+    prices = unit_prices(session, now, skus)
+    for sku in skus:
+        unit = prices[sku.id]
+        if sku.product_id not in cheapest or unit.final < cheapest[sku.product_id][0]:
+            cheapest[sku.product_id] = (unit.final, unit.list_price)
     rows = [r for r in rows if r.id in cheapest]
     listed = {r.id for r in rows}
     videos = _videos(session, now, listed)

@@ -150,6 +150,9 @@ def apply(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: Setting
     return web.redirect("/merchant", flash="applied")
 
 
+STORE_GUARANTEES = ("return_shipping_cover", "price_protection", "pay_later")  # the ones the platform runs
+
+
 def _render_store(
     web: Web,
     db: Session,
@@ -167,7 +170,7 @@ def _render_store(
             "contact_email": store.contact_email or "",
             "shipping_fee": web.yuan(store.shipping_fee_fen),
             "free_shipping_over": web.yuan(store.free_shipping_over_fen),
-        }
+        } | {flag: "on" for flag in STORE_GUARANTEES if getattr(store, flag)}
     return web.render(
         "merchant/store.html",
         status_code=status_code,
@@ -175,6 +178,7 @@ def _render_store(
         form=form,
         errors=errors or FormErrors(),
         section="store",
+        store_guarantees=STORE_GUARANTEES,
     )
 
 
@@ -200,6 +204,7 @@ def update_store(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respons
                     "shipping_fee_fen": shipping,
                     "free_shipping_over_fen": free_over,
                 }
+                | {flag: form.get(flag) == "on" for flag in STORE_GUARANTEES}
             )
             merchants.do_update_store_profile(db, clock, web.actor, store_id, **body.model_dump(exclude_unset=True))
             db.commit()

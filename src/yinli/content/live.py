@@ -263,7 +263,10 @@ def do_join(session: Session, clock: Clock, actor: Actor | None, live_session_id
         )
         is not None
     ):
-        return live  # already in the room: joining twice is one viewer
+        # already in the room: joining twice is one viewer. Re-read the counters: the visit seen here may
+        # have been committed (with its count) by a concurrent join after `live` was loaded
+        session.refresh(live)
+        return live
     first_time = (
         session.scalar(
             select(LiveVisit.id).where(LiveVisit.session_id == live.id, LiveVisit.viewer_id == actor.user_id).limit(1)

@@ -141,7 +141,7 @@ def test_another_shoppers_line_is_404(world, clock):
 
 
 def test_after_the_window_a_claim_is_409_window_closed(world, database, clock, app, settings):
-    m, s, sku, order_id, line_id = bought(world)
+    m, s, sku, _order_id, line_id = bought(world)
     clock.advance(timedelta(days=7, seconds=1))
     set_price(world, m, sku, 8_000)  # after the window: not protected
     r = claim(world, s, line_id)
@@ -186,7 +186,7 @@ def test_a_store_not_opted_in_is_not_covered(world, client, clock):
 
 
 def test_cut_twice_then_back_up_the_job_pays_the_largest_drop_once(world, database, clock, app, settings):
-    m, s, sku, order_id, line_id = bought(world, quantity=2)
+    m, s, sku, order_id, _line_id = bought(world, quantity=2)
     clock.advance(timedelta(days=1))
     set_price(world, m, sku, 9_000)
     clock.advance(timedelta(days=1))
@@ -229,7 +229,7 @@ def test_after_settlement_the_job_pays_from_the_merchants_payable(world, databas
     """A window longer than the after-sale period: the order completes first, the payout comes from
     the store's payable."""
     settings.price_protection_days = 20
-    m, s, sku, order_id, line_id = bought(world)
+    m, s, sku, order_id, _line_id = bought(world)
     ship_and_deliver(world, s, m, order_id)
     clock.advance(timedelta(days=8))
     run_once(database, clock, settings, app.state.gateway)

@@ -1,9 +1,10 @@
 """Background work: idempotent, safe to run concurrently with itself, run after commit.
 
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
-tests call: pay price protection (价保) on lines whose window closed with a drop, expire unpaid orders (closing their payments), deliver and complete orders on schedule,
+tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
 finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
-stranded on refunded orders, and bring store metrics up to date from the outbox.
+stranded on refunded orders, and bring store metrics up to date from the outbox. Price protection (价保):
+pay lines whose window closed with a drop (guarantees.price_protection.run_job).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -34,6 +34,8 @@ def test_random_price_paths_claims_and_refunds_never_pay_twice(world, database, 
     c = world.client
 
     @hsettings(max_examples=25, deadline=None)
+    @example(quantity=2, path=[(0, 2_500)], claim_after=None, refund=None)  # a cut at the moment of payment
+    @example(quantity=3, path=[(1, 3_000), (1, 2_000)], claim_after=1, refund=(2, 3))  # claim, then refund all
     @given(
         quantity=st.integers(min_value=1, max_value=3),
         path=st.lists(STEP, min_size=0, max_size=5),

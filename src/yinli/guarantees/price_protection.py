@@ -415,7 +415,7 @@ def due_line_ids(session: Session, clock: Clock, settings: Settings, limit: int 
     paid = exists().where(PriceProtectionPayout.order_line_id == OrderLine.id)
     dropped = exists().where(
         SkuPriceHistory.sku_id == OrderLine.sku_id,
-        SkuPriceHistory.effective_at > Order.created_at,
+        SkuPriceHistory.effective_at >= Order.created_at,
         SkuPriceHistory.final_price_fen < OrderLine.unit_price_fen,
     )
     rows = session.execute(

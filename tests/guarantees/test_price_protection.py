@@ -338,3 +338,22 @@ def test_bad_line_ids_are_422(world):
         r = world.client.post(f"/api/v1/order-lines/{bad}/price-protection", headers=s.headers)
         assert r.status_code in (404, 422), (bad, r.status_code)
     assert world.client.post("/api/v1/order-lines/1/price-protection").status_code == 401
+
+
+def test_the_job_waits_for_an_open_after_sale_then_pays_the_window(world, database, clock, app, settings):
+    m, s, sku, order_id, line_id = bought(world, quantity=2)
+    body = {"kind": "refund_only", "reason": "不想要了", "lines": [{"order_line_id": line_id, "quantity": 1}]}
+    r = world.client.post(f"/api/v1/orders/{order_id}/after-sales", json=body, headers=s.headers)
+    assert r.status_code == 201 and r.json()["status"] == "requested", r.text
+    set_price(world, m, sku, 8_000)
+    clock.advance(timedelta(days=8))
+    set_price(world, m, sku, 5_000)  # after the window: does not count
+    assert price_protection.run_job(database, clock, settings, app.state.gateway) == 0  # the case is open
+    decision = {"decision": "reject", "note": "不符合"}
+    r = world.client.post(f"/api/v1/after-sales/{r.json()['id']}/decide", json=decision, headers=m.headers)
+    assert r.status_code == 200, r.text
+    assert price_protection.run_job(database, clock, settings, app.state.gateway) == 1
+    with database.session() as session:
+        payout = session.scalars(select(PriceProtectionPayout)).one()
+        assert (payout.via, payout.lowest_fen, payout.amount_fen) == ("auto", 8_000, 4_000)
+    books_balance(database)

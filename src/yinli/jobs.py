@@ -3,7 +3,8 @@
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
 tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
 finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
-stranded on refunded orders, and bring store metrics up to date from the outbox.
+stranded on refunded orders, and bring store metrics up to date from the outbox. Price protection (价保):
+pay lines whose window closed with a drop (guarantees.price_protection.run_job).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.flows.settle import JobReport, run_order_jobs
+from yinli.guarantees import price_protection
 from yinli.orders import metrics
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
@@ -39,11 +41,14 @@ class JobsReport:
     escrow_returned: int = 0  # refunded orders whose stranded shipping fee was given back
     search_events: int = 0  # outbox events the search index (and search log) consumed
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
+    price_protected: int = 0  # price protection (价保): lines paid their drop as their window closed
 
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
     with database.session() as session:
         reconciled = charge.reconcile_processing(session, clock, gateway, STUCK_PAYMENT_AFTER)
+    # price protection (价保): before the order jobs, so a line whose window closed is paid from escrow
+    protected = price_protection.run_job(database, clock, settings, gateway)
     with database.session() as session:
         order_report = run_order_jobs(session, clock, settings)
     with database.session() as session:
@@ -55,7 +60,7 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
     with database.session() as session:  # sign-in counters whose window has passed
         accounts.do_purge_sign_in_counts(session, clock, timedelta(seconds=settings.sign_in_window_seconds))
-    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
+    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic, protected)
 
 
 class JobRunner:

@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     traffic_min_training_impressions: int = Field(
         5000, ge=100, description="`yinli train ranker` refuses to train (heuristic stays) below this many."
     )
+    # price protection (价保, guarantees.price_protection)
+    price_protection_days: int = Field(
+        7, ge=1, le=30, description="Price protection: a paid line's final price is watched this many days."
+    )
+    price_protection_scan_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Price protection: the job still pays lines whose window closed up to this many days ago "
+        "(a line with an open after-sale at window close is paid once the case closes, if still due).",
+    )
     sql_echo: bool = Field(False, description="Log every SQL statement.")
     # Serving under load (api/admission.py, core/db.py): these are sized together. Every request admitted
     # gets a worker thread at once (threads = max_in_flight + a margin) and, at its busiest, a database

@@ -15,6 +15,7 @@ from yinli.content import affiliate
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
+from yinli.guarantees import price_protection
 from yinli.orders import aftersales
 from yinli.orders.aftersales import RefundDue
 from yinli.orders.models import AfterSale, AfterSaleKind
@@ -24,8 +25,13 @@ from yinli.payments.gateway import PaymentGateway
 
 def refund_after_sale(session: Session, clock: Clock, gateway: PaymentGateway, due: RefundDue) -> None:
     """Pay a refunded after-sale's money back and reverse the commission on its fully refunded lines."""
-    payments.do_refund(session, clock, gateway, due.order, due.amount, "after_sale", due.after_sale_id, due.subsidy)
+    refunded = payments.do_refund(
+        session, clock, gateway, due.order, due.amount, "after_sale", due.after_sale_id, due.subsidy
+    )
     affiliate.on_lines_refunded(session, clock, due.order_line_ids)
+    # price protection (价保): the refund was already reduced by a payout on these lines; record the
+    # clawback and return the platform's part of it from escrow to the platform
+    price_protection.on_refund(session, clock, refunded, due.order_line_ids)
 
 
 def request_after_sale(

@@ -336,10 +336,14 @@ def shipping_refund(order: Order, lines: list[OrderLine], chosen: dict[int, int]
 
 
 def _line_amount(line: OrderLine, quantity: int) -> int:
-    """What `quantity` units of a line cost the shopper; the last units take any rounding remainder."""
-    if quantity == line.quantity - line.refunded_quantity:
+    """What `quantity` units of a line cost the shopper and are still to give back; the last units take
+    any rounding remainder. Their share of what is left on the line: `unit_price × quantity`, unless a
+    price-protection payout (guarantees.price_protection, counted in `refunded_fen`) already gave part
+    of the line back — then the refund is that much less (the payout is clawed back, never paid twice)."""
+    left = line.quantity - line.refunded_quantity
+    if quantity == left:
         return line.line_total_fen - line.refunded_fen
-    return line.unit_price_fen * quantity
+    return (line.line_total_fen - line.refunded_fen) * quantity // left
 
 
 def _approve(

@@ -34,6 +34,14 @@ FEE_REVENUE = "platform_fee_revenue"
 SUBSIDY = "platform_subsidy"
 
 
+# --- price protection (价保, guarantees.price_protection) ---------------------------------------------
+# The platform's share of price-protection payouts (drops it funded with a subsidy): an expense. Kinds
+# `price_protection` (the payout) and `price_protection_back` (the platform's part returned from escrow
+# when the protected units are refunded) are booked with ref `refund:<refund id>` — the payout's own
+# refund row — so `order_escrow` counts their escrow entries with the order's refunds.
+PRICE_PROTECTION_PLATFORM = "price_protection_platform"
+
+
 def merchant_payable(store_id: int) -> str:
     return f"merchant_payable:{store_id}"
 

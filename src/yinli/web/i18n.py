@@ -29,6 +29,7 @@ FLASH = {
     "returned": "已填写退货物流",
     "withdrawn": "售后申请已撤销",
     "reviewed": "评价已发布",
+    "price_protected": "已退差价",  # price protection (价保)
     "saved": "已保存",
     "password": "密码已修改，请重新登录",
     "password_reset": "新密码已设置，请用新密码登录",

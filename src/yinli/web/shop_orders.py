@@ -16,6 +16,7 @@ from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
 from yinli.core.settings import Settings
 from yinli.flows import cancel, refund
+from yinli.guarantees import price_protection
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -71,6 +72,10 @@ def _render_order(
     cases = aftersales.after_sales_of_order(db, web.actor, order.id)
     reviewed = feedback.reviewed_line_ids(db, [line.id for line in lines])
     options = aftersales.options_for(db, clock, settings, web.actor, order, lines)
+    assert web.actor is not None
+    protection = {
+        a.order_line_id: a for a in price_protection.answers_for(db, clock, settings, web.actor, order, lines)
+    }
     return web.render(
         "shop/order.html",
         status_code=status_code,
@@ -89,6 +94,7 @@ def _render_order(
         reviewed=reviewed,
         review_errors=review_errors or {},
         return_until=options.return_window_closes,
+        protection=protection,  # price protection (价保) per line
     )
 
 
@@ -126,6 +132,20 @@ def review_line(line_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDe
         db.rollback()
         return _render_order(web, db, settings, clock, order_id, {line_id: field_errors(web, exc)}, 422)
     return web.redirect(f"/orders/{order_id}", flash="reviewed")
+
+
+# --- price protection (价保) ------------------------------------------------------------------------------
+
+
+@router.post("/order-lines/{line_id}/price-protection", response_class=HTMLResponse)
+def claim_price_protection(
+    line_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """申请价保: the drop so far is refunded; the order page then shows 已退差价 (or the error page says why not)."""
+    require_roles(web, *BUYERS)
+    payout = price_protection.do_claim(db, clock, settings, request.app.state.gateway, web.actor, line_id)
+    db.commit()
+    return web.redirect(f"/orders/{payout.order_id}#line-{line_id}", flash="price_protected")
 
 
 # --- after-sales --------------------------------------------------------------------------------------------

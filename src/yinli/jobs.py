@@ -3,7 +3,8 @@
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
 tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
 finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
-stranded on refunded orders, and bring store metrics up to date from the outbox.
+stranded on refunded orders, bill pay-later orders due and retry declined bills, and bring store
+metrics up to date from the outbox.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.flows.settle import JobReport, run_order_jobs
+from yinli.guarantees import credit
 from yinli.orders import metrics
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
@@ -39,6 +41,7 @@ class JobsReport:
     escrow_returned: int = 0  # refunded orders whose stranded shipping fee was given back
     search_events: int = 0  # outbox events the search index (and search log) consumed
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
+    pay_later_bills: int = 0  # pay later: bills charged (N days after delivery, or retried in dunning)
 
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
@@ -49,13 +52,17 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
     with database.session() as session:
         closed = payments.close_unpayable(session)
         returned = payments.return_stranded_escrow(session, clock, gateway)
+    with database.session() as session:  # pay later: bills due after delivery, dunning retries (guarantees.credit)
+        billing = credit.run_billing(session, clock, settings, gateway)
     with database.session() as session:
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
     with database.session() as session:  # sign-in counters whose window has passed
         accounts.do_purge_sign_in_counts(session, clock, timedelta(seconds=settings.sign_in_window_seconds))
-    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
+    return JobsReport(
+        order_report, reconciled, applied, closed, returned, searched, traffic, billing.billed + billing.retried
+    )
 
 
 class JobRunner:

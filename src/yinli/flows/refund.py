@@ -15,6 +15,7 @@ from yinli.content import affiliate
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
+from yinli.guarantees import credit
 from yinli.orders import aftersales
 from yinli.orders.aftersales import RefundDue
 from yinli.orders.models import AfterSale, AfterSaleKind
@@ -25,6 +26,7 @@ from yinli.payments.gateway import PaymentGateway
 def refund_after_sale(session: Session, clock: Clock, gateway: PaymentGateway, due: RefundDue) -> None:
     """Pay a refunded after-sale's money back and reverse the commission on its fully refunded lines."""
     payments.do_refund(session, clock, gateway, due.order, due.amount, "after_sale", due.after_sale_id, due.subsidy)
+    credit.on_refunded(session, clock, due.order.id)  # a pay-later bill not yet paid is lowered
     affiliate.on_lines_refunded(session, clock, due.order_line_ids)
 
 

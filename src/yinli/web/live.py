@@ -201,7 +201,8 @@ def place_and_pay(
     database = request.app.state.db
     in_video = line.surface is Surface.SHORT_VIDEO
     try:
-        charge.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
+        method = form.text("method") or "card"
+        charge.pay(database, clock, request.app.state.gateway, actor, payment_id, method, settings)
     except DomainError as exc:
         if exc.code != "already_paid":
             return web.render(

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yinli.catalog.models import Product
-from yinli.core.auth import Actor, require_actor
+from yinli.core.auth import Actor, Role, require_actor
 from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, DomainError, NotFound
 from yinli.core.outbox import emit
@@ -153,6 +153,16 @@ def room(session: Session, settings: Settings, shopper_id: int | None) -> int:
     if standing_refusal(session, settings, shopper_id) is not None:
         return 0
     return max(0, limit_of(session, settings, shopper_id) - owed(session, shopper_id))
+
+
+def shopper_room(session: Session, settings: Settings, actor: Actor | None) -> int:
+    """`room` for whoever is looking, for shopper-facing display (the cards' pay-later badge): a visitor
+    gets the new-shopper limit, a buyer (shopper, creator) their own room, merchants and operators 0."""
+    if actor is None:
+        return room(session, settings, None)
+    if actor.role in (Role.MERCHANT, Role.OPERATOR):
+        return 0
+    return room(session, settings, actor.user_id)
 
 
 def opt_out_refusal(session: Session, product_ids: list[int]) -> PayLaterRefused | None:
@@ -521,5 +531,6 @@ __all__ = [
     "refusal",
     "room",
     "run_billing",
+    "shopper_room",
     "store_costs",
 ]

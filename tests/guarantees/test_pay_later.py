@@ -258,3 +258,23 @@ def test_frequent_refunders_lose_pay_later(world, app, database, settings):
         "/api/v1/checkout", json={"items": [{"sku_id": sku, "quantity": 1}], "address": ADDRESS}, headers=s.headers
     )
     assert r.status_code == 201
+
+
+def test_ops_totals_and_store_costs_read_the_ledger(world, app, database):
+    from yinli.guarantees import credit as credit_service
+
+    m, sku = shop(world)
+    s = world.shopper()
+    payment = buy(world, s, [{"sku_id": sku, "quantity": 1}])
+    pay_later(world, s, payment["id"])
+    order_id, total = payment["order_ids"][0], payment["amount"]["amount"]
+    ship(world, m, order_id)
+    confirm(world, s, order_id)
+    with database.session() as session:
+        totals = credit_service.ops_totals(session)
+        assert totals["pay_later_advanced_fen"] == total and totals["pay_later_billed_fen"] == total
+        assert totals["pay_later_receivable_fen"] == 0 and totals["pay_later_cancelled_fen"] == 0
+        assert credit_service.store_costs(session, m.store_id) == {
+            "pay_later_cost_fen": 0,
+            "pay_later_sales_fen": total,
+        }

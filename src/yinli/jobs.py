@@ -3,8 +3,10 @@
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
 tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
 finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
-stranded on refunded orders, and bring store metrics up to date from the outbox. Price protection (价保):
-pay lines whose window closed with a drop (guarantees.price_protection.run_job).
+stranded on refunded orders, bring store metrics up to date from the outbox, and keep the shopper
+guarantees: price protection (价保) pays lines whose window closed with a drop
+(guarantees.price_protection.run_job); pay later bills orders due and retries declined bills
+(guarantees.credit.run_billing).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.flows.settle import JobReport, run_order_jobs
-from yinli.guarantees import price_protection
+from yinli.guarantees import credit, price_protection
 from yinli.orders import metrics
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
@@ -42,6 +44,7 @@ class JobsReport:
     search_events: int = 0  # outbox events the search index (and search log) consumed
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
     price_protected: int = 0  # price protection (价保): lines paid their drop as their window closed
+    pay_later_bills: int = 0  # pay later: bills charged (N days after delivery, or retried in dunning)
 
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
@@ -54,13 +57,25 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
     with database.session() as session:
         closed = payments.close_unpayable(session)
         returned = payments.return_stranded_escrow(session, clock, gateway)
+    with database.session() as session:  # pay later: bills due after delivery, dunning retries (guarantees.credit)
+        billing = credit.run_billing(session, clock, settings, gateway)
     with database.session() as session:
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
     with database.session() as session:  # sign-in counters whose window has passed
         accounts.do_purge_sign_in_counts(session, clock, timedelta(seconds=settings.sign_in_window_seconds))
-    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic, protected)
+    return JobsReport(
+        order_report,
+        reconciled,
+        applied,
+        closed,
+        returned,
+        searched,
+        traffic,
+        price_protected=protected,
+        pay_later_bills=billing.billed + billing.retried,
+    )
 
 
 class JobRunner:

@@ -10,6 +10,9 @@ MATRIX = {  #                                           anon  shopper creator  m
     # price protection (价保): another shopper's line is as unknown as a missing one
     "GET /orders/{unknown}/price-protection":       row(401,  404,    404,     404,  404,  404,  404),
     "POST /order-lines/{unknown}/price-protection": row(401,  404,    404,     404,  404,  404,  404),
+    # pay later: one's own credit and bills
+    "GET /me/credit":                               row(401,  200,    200,     200,  200,  200,  200),
+    "POST /me/credit/bills/{unknown}/pay":          row(401,  404,    404,     404,  404,  404,  404),
 }
 # fmt: on
 
@@ -20,6 +23,11 @@ ENDPOINTS = {
     ),
     "POST /order-lines/{unknown}/price-protection": ask(
         "POST /order-lines/{line_id}/price-protection", f"/order-lines/{U}/price-protection", shared=True
+    ),
+    # pay later
+    "GET /me/credit": ask("GET /me/credit", shared=True),
+    "POST /me/credit/bills/{unknown}/pay": ask(
+        "POST /me/credit/bills/{bill_id}/pay", f"/me/credit/bills/{U}/pay", shared=True
     ),
 }
 

@@ -17,6 +17,7 @@ from yinli.api.deps import (
     IdempotencyDep,
     Limit,
     ReadDB,
+    SettingsDep,
     cursor_value,
     id_path,
     id_query,
@@ -46,6 +47,7 @@ from yinli.catalog.schemas import (
     cards_for,
 )
 from yinli.core.schemas import MAX_AMOUNT, MoneyOut
+from yinli.guarantees import credit
 
 router = APIRouter(tags=["catalog"])
 
@@ -286,6 +288,8 @@ def price_history(
 def list_cards(
     db: ReadDB,
     clock: ClockDep,
+    settings: SettingsDep,
+    actor: ActorDep,
     limit: Limit = 20,
     cursor: Cursor = None,
     category_id: int | None = id_query(description="At any level of the tree."),
@@ -297,9 +301,13 @@ def list_cards(
     f = product_filter(category_id, store_id, ProductStatus.LISTED, brand_id, min_price, max_price)
     rows = service.list_products(db, None, f, before_id=cursor_value(cursor), limit=limit + 1)
     rows, next_cursor = page(rows, limit)
-    return CardsPage(items=cards_for(db, clock, rows), next_cursor=next_cursor)
+    room = credit.shopper_room(db, settings, actor)  # the 先用后付 badge only within the caller's credit
+    return CardsPage(items=cards_for(db, clock, rows, pay_later_room=room), next_cursor=next_cursor)
 
 
 @router.get("/products/{product_id}/card", response_model=ProductCardOut, summary="A product's card")
-def get_card(db: ReadDB, clock: ClockDep, actor: ActorDep, product_id: int = id_path()) -> ProductCardOut:
-    return cards_for(db, clock, [service.get_product(db, actor, product_id)])[0]
+def get_card(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, product_id: int = id_path()
+) -> ProductCardOut:
+    room = credit.shopper_room(db, settings, actor)
+    return cards_for(db, clock, [service.get_product(db, actor, product_id)], pay_later_room=room)[0]

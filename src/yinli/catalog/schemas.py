@@ -202,5 +202,8 @@ def card_out(card: cards.ProductCard) -> ProductCardOut:
     )
 
 
-def cards_for(session: Session, clock: Clock, products: list[Product]) -> list[ProductCardOut]:
-    return [card_out(c) for c in cards.build_cards(session, clock, products)]
+def cards_for(
+    session: Session, clock: Clock, products: list[Product], *, pay_later_room: int = 0
+) -> list[ProductCardOut]:
+    """`pay_later_room`: the caller's unused pay-later credit (guarantees.credit.room), for the badge."""
+    return [card_out(c) for c in cards.build_cards(session, clock, products, pay_later_room=pay_later_room)]

@@ -65,6 +65,7 @@ from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import digits_only, parse_id
 from yinli.core.schemas import MoneyOut, QueryTime
+from yinli.guarantees import credit
 from yinli.merchants import service as merchants
 
 router = APIRouter(tags=["content"])
@@ -463,24 +464,28 @@ def remove_video(db: DB, clock: ClockDep, actor: ActorDep, video_id: int = id_pa
 
 
 @router.get("/mall", response_model=MallOut, tags=["shelf"], summary="The mall tab: categories and sections")
-def mall(db: ReadDB, clock: ClockDep) -> MallOut:
+def mall(db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep) -> MallOut:
+    room = credit.shopper_room(db, settings, actor)  # the 先用后付 badge only within the caller's credit
     return MallOut(
         categories=[{"id": c.id, "name": c.name} for c in categories.children(db, None)],
-        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db)),
-        best_sellers=cards_for(db, clock, shelves.best_sellers(db)),
+        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db), pay_later_room=room),
+        best_sellers=cards_for(db, clock, shelves.best_sellers(db), pay_later_room=room),
     )
 
 
 @router.get("/stores/{store_id}/page", response_model=StorePageOut, tags=["shelf"], summary="A store's page")
-def store_page(db: ReadDB, clock: ClockDep, actor: ActorDep, store_id: int = id_path()) -> StorePageOut:
+def store_page(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, store_id: int = id_path()
+) -> StorePageOut:
     store = merchants.get_store(db, actor, store_id)
+    room = credit.shopper_room(db, settings, actor)
     return StorePageOut(
         store_id=store.id,
         name=store.name,
         description=store.description,
         followers=creators.followers(db, "store", store.id),
-        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db, store.id)),
-        best_sellers=cards_for(db, clock, shelves.best_sellers(db, store.id)),
+        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db, store.id), pay_later_room=room),
+        best_sellers=cards_for(db, clock, shelves.best_sellers(db, store.id), pay_later_room=room),
         videos=[v.id for v in videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=12)],
         live_session_id=live.on_air_in_store(db, store.id),
     )

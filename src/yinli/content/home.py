@@ -31,8 +31,11 @@ class FeedItem:
     video_product: ProductCard | None = None  # the video's first linked product on sale
 
 
-def home_feed(session: Session, clock: Clock, limit: int = 30, *, with_live: bool = True) -> list[FeedItem]:
-    """Live rooms on air first (busiest first), then the newest short videos and product cards."""
+def home_feed(
+    session: Session, clock: Clock, limit: int = 30, *, with_live: bool = True, pay_later_room: int = 0
+) -> list[FeedItem]:
+    """Live rooms on air first (busiest first), then the newest short videos and product cards
+    (`pay_later_room`: the looking shopper's unused pay-later credit, for the cards' badge)."""
     on_air = live.live_now(session, limit=LIVE_TILES) if with_live else []
     clips = (
         videos.list_videos(session, store_id=None, creator_id=None, before_id=None, limit=VIDEO_TILES)
@@ -50,7 +53,7 @@ def home_feed(session: Session, clock: Clock, limit: int = 30, *, with_live: boo
     products = catalog.list_products(session, None, catalog.ProductFilter(), before_id=None, limit=limit)
     # every card the page shows, built at once (one set of price and store lookups, not one per tile)
     wanted = {p.id: p for p in [*covers, *firsts, *products] if p is not None}
-    cards = {c.product_id: c for c in build_cards(session, clock, list(wanted.values()))}
+    cards = {c.product_id: c for c in build_cards(session, clock, list(wanted.values()), pay_later_room=pay_later_room)}
 
     def card(p: Product | None) -> ProductCard | None:
         return cards.get(p.id) if p is not None else None

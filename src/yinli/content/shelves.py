@@ -85,12 +85,15 @@ class Shelf:
     sort: str
 
 
-def shelf_page(session: Session, clock: Clock, query: ShelfQuery, size: int = PAGE_SIZE) -> Shelf:
-    """One page of a shelf; a page past the end shows the last one. NotFound for an unknown category."""
+def shelf_page(
+    session: Session, clock: Clock, query: ShelfQuery, size: int = PAGE_SIZE, *, pay_later_room: int = 0
+) -> Shelf:
+    """One page of a shelf; a page past the end shows the last one. NotFound for an unknown category.
+    `pay_later_room`: the looking shopper's unused pay-later credit (the cards' badge)."""
     sort = query.sort if query.sort in SORTS else "sales"
     listing = _on_sale(query.store_id, query.category_id, session)
     total = session.scalar(select(func.count()).select_from(listing.subquery())) or 0
     pages = max(1, -(-total // size))
     page = min(max(1, query.page), pages)
     products = list(session.scalars(listing.order_by(*_ORDER[sort]).offset((page - 1) * size).limit(size)))
-    return Shelf(build_cards(session, clock, products), total, page, pages, sort)
+    return Shelf(build_cards(session, clock, products, pay_later_room=pay_later_room), total, page, pages, sort)

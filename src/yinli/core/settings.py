@@ -113,6 +113,30 @@ class Settings(BaseSettings):
         description="Price protection: the job still pays lines whose window closed up to this many days ago "
         "(a line with an open after-sale at window close is paid once the case closes, if still due).",
     )
+    # --- pay later (先用后付, guarantees/credit.py): credit limits, billing and dunning -----------------
+    pay_later_new_limit_fen: int = Field(
+        50_000, ge=0, description="Pay later: the credit limit of a shopper with no bill paid yet (fen)."
+    )
+    pay_later_limit_step_fen: int = Field(
+        20_000, ge=0, description="Pay later: how much the limit grows per bill paid on time (fen)."
+    )
+    pay_later_limit_cap_fen: int = Field(500_000, ge=0, description="Pay later: the highest limit (fen).")
+    pay_later_bill_after_days: int = Field(
+        7, ge=0, le=60, description="Pay later: bill automatically this many days after delivery if not confirmed."
+    )
+    pay_later_retry_days: int = Field(1, ge=0, le=30, description="Pay later: a declined bill is retried after this.")
+    pay_later_max_attempts: int = Field(
+        3, ge=1, le=20, description="Pay later: after this many declined attempts a bill is overdue."
+    )
+    pay_later_refund_recent_orders: int = Field(
+        10, ge=1, le=1000, description="Pay later: the frequent-refunder rule looks at this many recent paid orders."
+    )
+    pay_later_refund_min_orders: int = Field(
+        4, ge=1, le=1000, description="Pay later: the frequent-refunder rule needs at least this many of them."
+    )
+    pay_later_refund_share_bps: int = Field(
+        5000, ge=0, le=10_000, description="Pay later: lost when more than this share of them were refunded (bps)."
+    )
     sql_echo: bool = Field(False, description="Log every SQL statement.")
     # Serving under load (api/admission.py, core/db.py): these are sized together. Every request admitted
     # gets a worker thread at once (threads = max_in_flight + a margin) and, at its busiest, a database

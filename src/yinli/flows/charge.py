@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,9 +34,12 @@ from yinli.content import hooks as content_hooks
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.db import Database, is_transient_db_error
+from yinli.core.settings import Settings, get_settings
+from yinli.guarantees import credit
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import Order, OrderLine, OrderStatus
+from yinli.payments import pay_later
 from yinli.payments import service as payments
 from yinli.payments.gateway import GatewayResult, PaymentGateway
 from yinli.payments.models import Payment, PaymentStatus
@@ -69,7 +72,7 @@ def charge_applied(
             # Charged, but the stock hold expired first: the money goes straight back.
             if order.status == OrderStatus.CREATED:
                 orders.do_cancel(session, clock, order, reason="stock hold expired before payment")
-            payments.book_payment(session, payment, order, now)
+            _book(session, payment, order, now)
             payments.do_refund_payment(
                 session,
                 clock,
@@ -97,7 +100,9 @@ def _paid(session: Session, clock: Clock, payment: Payment, order: Order) -> Non
     # later finds the order cancelled and refunds the charge.
     now = clock.now()
     orders.do_mark_paid(session, order, now)
-    payments.book_payment(session, payment, order, now)
+    _book(session, payment, order, now)
+    if pay_later.is_pay_later(payment):
+        credit.do_open_bill(session, clock, order)
     lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
     sold: dict[int, int] = {}
     for line in lines:
@@ -107,10 +112,27 @@ def _paid(session: Session, clock: Clock, payment: Payment, order: Order) -> Non
     orders.announce_paid(session, clock, order, lines)
 
 
+def _book(session: Session, payment: Payment, order: Order, at: datetime) -> None:
+    """The order's money into escrow: from the gateway, or for pay later as a receivable (pay_later.py)."""
+    if pay_later.is_pay_later(payment):
+        pay_later.book_capture(session, payment, order, at)
+    else:
+        payments.book_payment(session, payment, order, at)
+
+
 def pay(
-    database: Database, clock: Clock, gateway: PaymentGateway, actor: Actor | None, payment_id: int, method: str
+    database: Database,
+    clock: Clock,
+    gateway: PaymentGateway,
+    actor: Actor | None,
+    payment_id: int,
+    method: str,
+    settings: Settings | None = None,
 ) -> Payment:
-    """Claim, charge, apply — each database step in its own transaction (see module docstring)."""
+    """Claim, charge, apply — each database step in its own transaction (see module docstring).
+    Pay later is one transaction and no charge (`_pay_later`)."""
+    if method == pay_later.METHOD:
+        return _pay_later(database, clock, settings or get_settings(), gateway, actor, payment_id)
     with database.session() as session:
         payment = payments.do_claim_payment(session, clock, gateway, actor, payment_id, method)
         key, amount, currency = payment.gateway_key, payment.amount_fen, payment.currency
@@ -126,6 +148,23 @@ def pay(
     if payment.status == PaymentStatus.FAILED:
         raise PaymentFailed(f"the payment was declined: {payment.failure_reason}", code="payment_declined")
     return payment
+
+
+def _pay_later(
+    database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway, actor: Actor | None, payment_id: int
+) -> Payment:
+    """Pay later (先用后付): claim, check the shopper's credit under its lock (guarantees.credit), and
+    apply as if the gateway had said yes — in one transaction, so a refusal (409) changes nothing. The
+    gateway is not called: the orders are paid, a receivable is booked and a bill opened per order;
+    the shopper is charged when the bill is (credit.do_bill_order / run_billing)."""
+    with database.session() as session:
+        payment = payments.do_claim_payment(session, clock, gateway, actor, payment_id, pay_later.METHOD)
+        waiting = [o for o in payments.lock_orders(session, payment_id) if o.status == OrderStatus.CREATED]
+        credit.check_pay_later(session, clock, settings, payment.shopper_id, waiting)
+        result = GatewayResult("succeeded", f"pay_later:{payment_id}")
+        payment = charge_applied(session, clock, gateway, payment_id, result)
+        session.flush()
+        return payment
 
 
 def _apply_retrying(

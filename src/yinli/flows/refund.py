@@ -15,7 +15,7 @@ from yinli.content import affiliate
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
-from yinli.guarantees import price_protection
+from yinli.guarantees import credit, price_protection
 from yinli.orders import aftersales
 from yinli.orders.aftersales import RefundDue
 from yinli.orders.models import AfterSale, AfterSaleKind
@@ -28,6 +28,7 @@ def refund_after_sale(session: Session, clock: Clock, gateway: PaymentGateway, d
     refunded = payments.do_refund(
         session, clock, gateway, due.order, due.amount, "after_sale", due.after_sale_id, due.subsidy
     )
+    credit.on_refunded(session, clock, due.order.id)  # a pay-later bill not yet paid is lowered
     affiliate.on_lines_refunded(session, clock, due.order_line_ids)
     # price protection (价保): the refund was already reduced by a payout on these lines; record the
     # clawback and return the platform's part of it from escrow to the platform

@@ -1,7 +1,11 @@
 """Settle: an order past its after-sale window is completed (orders), the merchant settled in the ledger
 with its creators' commission made payable (payments, content) and the fee kept on the order (orders),
 in one transaction. And the order jobs that lead there: expiry (`flows.cancel.expire`), auto-delivery,
-completion."""
+completion.
+
+A pay-later order settles the same way and on the same schedule: its escrow was credited at checkout
+against a receivable (payments.pay_later), so when its bill is not paid yet the platform has advanced
+the merchant's money; the bill (guarantees.credit) clears the receivable later."""
 
 from __future__ import annotations
 

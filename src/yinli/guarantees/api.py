@@ -10,6 +10,10 @@ from pydantic import Field
 
 from yinli.api.deps import DB, ActorDep, ClockDep, GatewayDep, IdempotencyDep, ReadDB, SettingsDep, id_path
 from yinli.core.schemas import MoneyOut, Output
+from yinli.guarantees import credit, price_protection
+from yinli.guarantees.models import PriceProtectionPayout
+from yinli.guarantees.schemas import BillOut, CreditOut, bill_out, credit_out
+from yinli.payments.service import PaymentFailed
 
 router = APIRouter(tags=["guarantees"])
 
@@ -17,9 +21,6 @@ router = APIRouter(tags=["guarantees"])
 # ---------------------------------------------------------------------------------------------------
 # price protection (价保)
 # ---------------------------------------------------------------------------------------------------
-
-from yinli.guarantees import price_protection  # noqa: E402  (kept in this section for merging)
-from yinli.guarantees.models import PriceProtectionPayout  # noqa: E402
 
 
 class RefusalOut(Output):
@@ -128,3 +129,26 @@ def claim_price_protection(
         return 201, payout_out(payout).model_dump(mode="json")
 
     return idem.respond(db, action)
+
+
+# --- pay later ---------------------------------------------------------------------------------------------
+
+
+@router.get("/me/credit", response_model=CreditOut, summary="My pay-later credit: limit, room, standing, bills")
+def my_credit(db: ReadDB, settings: SettingsDep, actor: ActorDep) -> CreditOut:
+    return credit_out(credit.credit_view(db, settings, actor))
+
+
+@router.post(
+    "/me/credit/bills/{bill_id}/pay",
+    response_model=BillOut,
+    summary="Pay a declined or overdue pay-later bill now (402 if declined; the attempt is kept)",
+)
+def pay_bill(
+    db: DB, clock: ClockDep, settings: SettingsDep, gateway: GatewayDep, actor: ActorDep, bill_id: int = id_path()
+) -> BillOut:
+    bill = credit.do_pay_bill(db, clock, settings, gateway, actor, bill_id)
+    db.commit()
+    if bill.status != "paid":
+        raise PaymentFailed(f"the bill was not paid: {bill.failure_reason}", code="payment_declined")
+    return bill_out(bill)

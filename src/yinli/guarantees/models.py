@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yinli.core.db import Base, BigId, UTCDateTime
@@ -12,6 +13,70 @@ from yinli.core.db import Base, BigId, UTCDateTime
 # ---------------------------------------------------------------------------------------------------
 # pay later (credit)
 # ---------------------------------------------------------------------------------------------------
+
+
+class Standing(StrEnum):
+    GOOD = "good"
+    OVERDUE = "overdue"  # a bill is overdue: no pay later until every overdue bill is paid
+
+
+class CreditProfile(Base):
+    """A shopper's pay-later credit (guarantees.credit). Created on first use; the row is also the lock
+    pay-later checkouts of one shopper queue on, so two at once cannot both pass the limit."""
+
+    __tablename__ = "credit_profiles"
+
+    shopper_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)  # 0..1000; 600 for a new shopper
+    limit_fen: Mapped[int] = mapped_column(BigInteger)
+    standing: Mapped[str] = mapped_column(String(16))
+    bills_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    bills_overdue: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("standing in ('good','overdue')", name="standing"),
+        CheckConstraint("limit_fen >= 0", name="limit_not_negative"),
+    )
+
+
+class BillStatus(StrEnum):
+    OPEN = "open"  # the order is paid with pay later; not billed yet (delivery not confirmed)
+    BILLED = "billed"  # charged at the gateway, its answer awaited
+    PAID = "paid"
+    FAILED = "failed"  # declined; retried at next_attempt_at
+    OVERDUE = "overdue"  # declined pay_later_max_attempts times; the shopper must pay it
+    CANCELLED = "cancelled"  # refunded before it was billed (amount 0)
+
+
+UNPAID_BILL = (BillStatus.OPEN, BillStatus.BILLED, BillStatus.FAILED, BillStatus.OVERDUE)
+
+
+class PayLaterBill(Base):
+    """One bill per pay-later order: what the shopper owes for it and its dunning."""
+
+    __tablename__ = "pay_later_bills"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id"), unique=True)
+    shopper_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # still owed: the order's total less refunds
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # when it was first billed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    gateway_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # of the last attempt
+    gateway_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+        CheckConstraint("status in ('open','billed','paid','failed','overdue','cancelled')", name="status"),
+        Index("ix_pay_later_bills_status_next", "status", "next_attempt_at"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

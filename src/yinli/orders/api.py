@@ -23,7 +23,7 @@ from yinli.api.deps import (
 )
 from yinli.catalog import service as catalog
 from yinli.core.schemas import MoneyOut
-from yinli.flows import cancel, refund
+from yinli.flows import cancel, deliver, refund
 from yinli.merchants import service as merchants
 from yinli.orders import aftersales, feedback, metrics
 from yinli.orders import service as orders
@@ -143,8 +143,10 @@ def ship_order(body: ShipIn, db: DB, clock: ClockDep, actor: ActorDep, order_id:
 
 
 @router.post("/orders/{order_id}/confirm-delivery", response_model=OrderOut, summary="The shopper got it")
-def confirm_delivery(db: DB, clock: ClockDep, actor: ActorDep, order_id: int = id_path()) -> OrderOut:
-    order = orders.do_confirm_delivery(db, clock, actor, order_id)
+def confirm_delivery(
+    db: DB, clock: ClockDep, settings: SettingsDep, gateway: GatewayDep, actor: ActorDep, order_id: int = id_path()
+) -> OrderOut:
+    order = deliver.confirm_delivery(db, clock, settings, gateway, actor, order_id)  # bills a pay-later order
     db.commit()
     return orders_out(db, [order])[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from yinli.api.deps import ActorDep, ClockDep, GatewayDep, ReadDB, id_path
+from yinli.api.deps import ActorDep, ClockDep, GatewayDep, ReadDB, SettingsDep, id_path
 from yinli.core.auth import Role, require_role
 from yinli.flows import charge
 from yinli.payments import ledger, service
@@ -27,12 +27,13 @@ def pay(
     body: PayIn,
     request: Request,
     clock: ClockDep,
+    settings: SettingsDep,
     gateway: GatewayDep,
     actor: ActorDep,
     payment_id: int = id_path(),
 ) -> PaymentOut:
     database = request.app.state.db
-    charge.pay(database, clock, gateway, actor, payment_id, body.method)
+    charge.pay(database, clock, gateway, actor, payment_id, body.method, settings)
     with database.read_sessions() as session:
         return payment_out(session, service.get_payment(session, actor, payment_id))
 

@@ -6,6 +6,7 @@ Accounts (debit-positive amounts; a liability or revenue account normally has a 
 - `merchant_payable:<id>`   owed to a store after settlement (liability)
 - `platform_fee_revenue`    technical fees earned (revenue)
 - `platform_subsidy`        what the platform paid towards shoppers' prices (expense)
+- `pay_later_receivable`    what shoppers owe for pay-later orders not yet billed (asset; see payments.pay_later)
 
 Flows: payment (gateway_cash ← escrow), refund (escrow → gateway_cash, and the refunded units' subsidy
 escrow → platform_subsidy), settlement (escrow → merchant payable + fee revenue + creator payable).
@@ -32,6 +33,12 @@ GATEWAY_CASH = "gateway_cash"
 ESCROW = "escrow"
 FEE_REVENUE = "platform_fee_revenue"
 SUBSIDY = "platform_subsidy"
+
+# --- pay later (先用后付, payments/pay_later.py) ---------------------------------------------------------
+# What shoppers owe for pay-later orders not yet billed (asset). Booked at pay time instead of gateway
+# cash (kind `pay_later_capture`), cleared by the paid bill (`pay_later_bill`, into gateway cash) or by a
+# refund of the unbilled order (`pay_later_cancel`, back against escrow).
+PAY_LATER_RECEIVABLE = "pay_later_receivable"
 
 
 # --- price protection (价保, guarantees.price_protection) ---------------------------------------------

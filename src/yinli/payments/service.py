@@ -20,7 +20,7 @@ from yinli.core.outbox import emit
 from yinli.core.settings import Settings
 from yinli.orders import service as orders
 from yinli.orders.models import Order, OrderLine, OrderStatus
-from yinli.payments import ledger
+from yinli.payments import ledger, pay_later
 from yinli.payments.gateway import GatewayResult, PaymentGateway
 from yinli.payments.models import Payment, PaymentStatus, Refund
 
@@ -248,20 +248,33 @@ def do_refund_payment(
     )
     session.add(refund)
     session.flush()
-    ledger.post(
-        session,
-        kind="refund",
-        ref=f"refund:{refund.id}",
-        at=now,
-        currency=order.currency,
-        memo=f"order {order.id}: {reason}",
-        entries=[(ledger.ESCROW, amount + subsidy), (ledger.GATEWAY_CASH, -amount), (ledger.SUBSIDY, -subsidy)],
-    )
-    # Last, so a gateway refusal rolls everything above back; the key makes a retry safe.
-    result = gateway.refund(refund.gateway_key, payment.gateway_ref or "", amount, order.currency)
-    if result.outcome != "succeeded":
-        raise PaymentFailed(f"the gateway refused the refund: {result.reason}", code="refund_failed")
-    refund.gateway_ref = result.reference
+    # Pay later: what the shopper has not been billed for yet is cancelled, not paid back (pay_later.py).
+    # Read after `do_record_refund` locked the order, which billing locks too.
+    cancel = min(amount, pay_later.receivable_of(session, order.id)) if pay_later.is_pay_later(payment) else 0
+    cash = amount - cancel
+    if cancel:
+        pay_later.book_cancel(session, order, refund, cancel, subsidy, now)
+        refund.gateway_ref = "pay_later_cancel"
+    if cash:
+        cash_subsidy = 0 if cancel else subsidy
+        ledger.post(
+            session,
+            kind="refund",
+            ref=f"refund:{refund.id}",
+            at=now,
+            currency=order.currency,
+            memo=f"order {order.id}: {reason}",
+            entries=[
+                (ledger.ESCROW, cash + cash_subsidy),
+                (ledger.GATEWAY_CASH, -cash),
+                (ledger.SUBSIDY, -cash_subsidy),
+            ],
+        )
+        # Last, so a gateway refusal rolls everything above back; the key makes a retry safe.
+        result = gateway.refund(refund.gateway_key, payment.gateway_ref or "", cash, order.currency)
+        if result.outcome != "succeeded":
+            raise PaymentFailed(f"the gateway refused the refund: {result.reason}", code="refund_failed")
+        refund.gateway_ref = result.reference
     emit(
         session,
         clock,

@@ -139,6 +139,7 @@ def do_search_page(
     request: SearchRequest,
     *,
     to_last_page: bool = False,
+    pay_later_room: int = 0,
 ) -> SearchPage:
     """Search (reading `db`), and log the page view in `wdb` (the caller commits). An offset outside the
     candidate window gives an empty page; with `to_last_page` (the web page) an offset past the results
@@ -155,7 +156,10 @@ def do_search_page(
             found = engine.search(db, request)
     products = catalog.on_sale(db, [h.product_id for h in found.hits])
     shown = [h for h in found.hits if h.product_id in products]
-    cards = {c.product_id: c for c in build_cards(db, clock, [products[h.product_id] for h in shown])}
+    cards = {
+        c.product_id: c
+        for c in build_cards(db, clock, [products[h.product_id] for h in shown], pay_later_room=pay_later_room)
+    }
     logged = log.do_record_search(
         wdb,
         clock,

@@ -309,7 +309,7 @@ class ShopperVisit:
             self.stats.sold_out += 1  # out of stock, delisted or the room ended: nothing was created
             return
         try:
-            charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method)
+            charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method, mk.settings)
         except DomainError:
             self.stats.declined += 1  # declined: the order waits unpaid and the expiry job releases the stock
             return

@@ -28,6 +28,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, TooManyRequests
 from yinli.core.parsing import number_or_text
 from yinli.core.settings import Settings
+from yinli.guarantees import credit
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_signed_in, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -43,9 +44,11 @@ def _render_account(
     errors: FormErrors | None = None,
     pw_errors: FormErrors | None = None,
     status_code: int = 200,
+    bill_errors: FormErrors | None = None,
 ) -> Response:
     actor = require_signed_in(web)
     user = accounts.get_user(db, actor, actor.user_id)
+    settings: Settings = web.request.app.state.settings
     return web.render(
         "shop/account.html",
         status_code=status_code,
@@ -53,6 +56,9 @@ def _render_account(
         cohort=accounts.cohort_of(user, clock.now().year),
         errors=errors or FormErrors(),
         pw_errors=pw_errors or FormErrors(),
+        # pay later (guarantees.credit): limit, room, standing and bills, each declined one payable here
+        credit=credit.credit_view(db, settings, actor) if actor.role is Role.SHOPPER else None,
+        bill_errors=bill_errors or FormErrors(),
         tab="account",
     )
 
@@ -85,6 +91,25 @@ def update_account(form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Respo
         db.rollback()
         return _render_account(web, db, clock, errors=field_errors(web, exc), status_code=422)
     return web.redirect("/account", flash="saved")
+
+
+@router.post("/account/credit/bills/{bill_id}/pay", response_class=HTMLResponse)
+def pay_bill(
+    bill_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """Pay a declined or overdue pay-later bill now (the attempt is kept whether or not it goes through)."""
+    require_signed_in(web)
+    try:
+        bill = credit.do_pay_bill(db, clock, settings, request.app.state.gateway, web.actor, bill_id)
+    except DomainError as exc:
+        db.rollback()
+        return _render_account(web, db, clock, bill_errors=field_errors(web, exc), status_code=exc.status)
+    db.commit()
+    if bill.status != "paid":
+        errors = FormErrors()
+        errors.general = web.t("还款被拒绝，请稍后再试")
+        return _render_account(web, db, clock, bill_errors=errors, status_code=422)
+    return web.redirect("/account", flash="bill_paid")
 
 
 @router.post("/account/password", response_class=HTMLResponse)

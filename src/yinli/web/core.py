@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from yinli.api.deps import SESSION_COOKIE, cookie_secure, get_actor, own_origin
 from yinli.core.auth import Actor, Role
@@ -37,6 +38,7 @@ from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from yinli.core.money import Money
 from yinli.core.parsing import INT64_MAX, is_id, split_decimal
 from yinli.core.parsing import parse_int as parse_number
+from yinli.guarantees import credit
 from yinli.web import i18n
 
 CSRF_COOKIE = "yinli_csrf"
@@ -120,6 +122,10 @@ class Web:
         """The app's clock (handlers that only render read it here rather than asking for ClockDep)."""
         clock: Clock = self.request.app.state.clock
         return clock
+
+    def pay_later_room(self, db: Session) -> int:
+        """The caller's unused pay-later credit, for the cards' 先用后付 badge (guarantees.credit)."""
+        return credit.shopper_room(db, self.request.app.state.settings, self.actor)
 
     # who
     @property

@@ -25,6 +25,7 @@ FLASH = {
     "paid": "支付成功",
     "cancelled": "订单已取消",
     "delivered": "已确认收货",
+    "bill_paid": "先用后付账单已还清",
     "after_sale": "售后申请已提交",
     "returned": "已填写退货物流",
     "withdrawn": "售后申请已撤销",
@@ -105,6 +106,15 @@ LABELS: dict[str, dict[str, str]] = {
         "closed": "已关闭",
     },
     "method": {"card": "银行卡", "balance": "余额", "pay_later": "先用后付"},
+    "bill": {  # pay-later bills (guarantees.credit)
+        "open": "待出账",
+        "billed": "扣款中",
+        "paid": "已还清",
+        "failed": "扣款失败",
+        "overdue": "已逾期",
+        "cancelled": "已取消",
+    },
+    "standing": {"good": "良好", "overdue": "逾期"},
     "sort": {
         "relevance": "综合",
         "sales": "销量",
@@ -174,6 +184,11 @@ PROBLEMS = {
     "no_affiliate_plan": "该商品没有对你开放的带货计划",
     "experiment_running": "已有实验在进行，请先停止它",
     "experiment_name_taken": "实验名称已被使用",
+    # pay later (guarantees.credit); pay_later_not_offered shows the API's detail, which names the product
+    "pay_later_overdue": "你有先用后付账单已逾期，请先在“我的”页面还款",
+    "pay_later_lost": "近期退款的订单较多，暂时不能使用先用后付",
+    "pay_later_over_limit": "先用后付额度不足",
+    "bill_not_payable": "这笔账单现在不需要手动还款",
 }
 
 EN: dict[str, str] = {}  # loaded from messages/en.tsv at the bottom of this module

@@ -35,10 +35,12 @@ from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import parse_id
 from yinli.core.settings import Settings
 from yinli.flows import charge
+from yinli.guarantees import credit
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import Surface
 from yinli.payments import service as payments
+from yinli.web import i18n
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_roles
 
 router = APIRouter(prefix="/live", route_class=WebRoute, include_in_schema=False)
@@ -74,7 +76,9 @@ def _room(web: Web, db: Session, clock: Clock, session_id: int) -> dict[str, Any
     session = live.get_session(db, session_id)
     room = live.get_room(db, session.room_id)
     products = [p for p in live.session_products(db, session.id) if catalog.can_see_product(db, web.actor, p)]
-    product_cards = {c.product_id: c for c in cards.build_cards(db, clock, products)}
+    product_cards = {
+        c.product_id: c for c in cards.build_cards(db, clock, products, pay_later_room=web.pay_later_room(db))
+    }
     skus = {p.id: [s for s in catalog.skus_of(db, p.id) if s.is_active] for p in products}
     stock = inventory.available(db, [s.id for ss in skus.values() for s in ss]) if products else {}
     presenting = product_cards.get(session.presenting_product_id) if session.presenting_product_id else None
@@ -132,6 +136,9 @@ def buy_panel(
         form = {k: str(last[0].address.get(k, "")) for k in ADDRESS_FIELDS} if last else {}
     items_total = priced.total
     shipping = checkout.shipping_policy(priced.store).fee_for(items_total)
+    # pay later only where the shopper's credit and the product's and store's opt-ins allow it
+    shopper_id = web.actor.user_id if web.actor is not None else None
+    refused = credit.refusal(db, settings, shopper_id, [priced.product.id], items_total + shipping)
     return web.render(
         "live/_buy.html",
         status_code=status_code,
@@ -144,7 +151,8 @@ def buy_panel(
         form=form,
         errors=errors,
         form_key=form.get("form_key") or secrets.token_urlsafe(16),
-        methods=payments.METHODS,
+        methods=tuple(m for m in payments.METHODS if m != "pay_later" or refused is None),
+        pay_later_reason=i18n.problem_message(web.lang, refused.code, refused.detail) if refused else None,
     )
 
 
@@ -201,7 +209,8 @@ def place_and_pay(
     database = request.app.state.db
     in_video = line.surface is Surface.SHORT_VIDEO
     try:
-        charge.pay(database, clock, request.app.state.gateway, actor, payment_id, form.text("method") or "card")
+        method = form.text("method") or "card"
+        charge.pay(database, clock, request.app.state.gateway, actor, payment_id, method, settings)
     except DomainError as exc:
         if exc.code != "already_paid":
             return web.render(

@@ -15,7 +15,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
 from yinli.core.settings import Settings
-from yinli.flows import cancel, refund
+from yinli.flows import cancel, deliver, refund
 from yinli.guarantees import price_protection
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
@@ -113,9 +113,11 @@ def cancel_order(order_id: int, form: FormDep, web: WebDep, db: DB, clock: Clock
 
 
 @router.post("/orders/{order_id}/confirm", response_class=HTMLResponse)
-def confirm_delivery(order_id: int, form: FormDep, web: WebDep, db: DB, clock: ClockDep) -> Response:
+def confirm_delivery(
+    order_id: int, request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
+) -> Response:
     require_signed_in(web)
-    orders.do_confirm_delivery(db, clock, web.actor, order_id)
+    deliver.confirm_delivery(db, clock, settings, request.app.state.gateway, web.actor, order_id)
     db.commit()
     return web.redirect(f"/orders/{order_id}", flash="delivered")
 

@@ -34,6 +34,7 @@ from yinli.core.errors import DomainError, InvalidInput, NotFound
 from yinli.core.parsing import parse_id
 from yinli.core.settings import Settings
 from yinli.flows import charge
+from yinli.guarantees import credit
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
@@ -43,7 +44,7 @@ from yinli.payments import service as payments
 from yinli.search import log as search_log
 from yinli.search.models import SearchAction
 from yinli.search.page import FLAGS, SORTS, PageQuery, do_search_page
-from yinli.web import live
+from yinli.web import i18n, live
 from yinli.web.core import (
     FormDep,
     FormErrors,
@@ -75,16 +76,19 @@ def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surf
 
 @router.get("/", response_class=HTMLResponse)
 def home(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
-    return web.render("shop/home.html", feed=home_page.home_feed(db, clock), tab="feed")
+    return web.render(
+        "shop/home.html", feed=home_page.home_feed(db, clock, pay_later_room=web.pay_later_room(db)), tab="feed"
+    )
 
 
 @router.get("/mall", response_class=HTMLResponse)
 def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
+    room = web.pay_later_room(db)
     return web.render(
         "shop/mall.html",
         roots=categories.children(db, None),
-        best=cards.build_cards(db, clock, shelves.best_sellers(db, limit=8)),
-        newest=cards.build_cards(db, clock, shelves.new_arrivals(db, limit=8)),
+        best=cards.build_cards(db, clock, shelves.best_sellers(db, limit=8), pay_later_room=room),
+        newest=cards.build_cards(db, clock, shelves.new_arrivals(db, limit=8), pay_later_room=room),
         tab="mall",
     )
 
@@ -93,7 +97,8 @@ def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
 def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, sort: str = "sales") -> Response:
     node = categories.get_category(db, category_id)
     sort = sort if sort in shelves.SORTS else "sales"
-    result = shelves.shelf_page(db, clock, shelves.ShelfQuery(category_id=node.id, sort=sort))
+    query = shelves.ShelfQuery(category_id=node.id, sort=sort)
+    result = shelves.shelf_page(db, clock, query, pay_later_room=web.pay_later_room(db))
     return web.render(
         "shop/category.html",
         node=node,
@@ -126,7 +131,14 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
         try:
             engine = request.app.state.search
             result = do_search_page(
-                db, wdb, clock, web.actor, engine, query.request(engine.candidates), to_last_page=True
+                db,
+                wdb,
+                clock,
+                web.actor,
+                engine,
+                query.request(engine.candidates),
+                to_last_page=True,
+                pay_later_room=web.pay_later_room(db),
             )
             search_id = result.search_id
             wdb.commit()
@@ -167,7 +179,7 @@ def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: 
     if selected is None and skus:
         in_stock = [s for s in skus if stock.get(s.id, 0) > 0] or skus
         selected = min(in_stock, key=lambda s: (prices[s.id].final, s.id))
-    card = cards.build_cards(db, clock, [product])[0]
+    card = cards.build_cards(db, clock, [product], pay_later_room=web.pay_later_room(db))[0]
     lowest = lowest_prices_since(db, [selected.id], clock.now() - cards.LOWEST_PRICE_WINDOW) if selected else {}
     return {
         "lowest_30d": lowest.get(selected.id) if selected else None,
@@ -229,7 +241,8 @@ def store_page(
     sort = request.query_params.get("sort", "sales")
     sort = sort if sort in shelves.SORTS else "sales"
     page = parse_id(request.query_params.get("page")) or 1
-    result = shelves.shelf_page(db, clock, shelves.ShelfQuery(store_id=store.id, sort=sort, page=page))
+    query = shelves.ShelfQuery(store_id=store.id, sort=sort, page=page)
+    result = shelves.shelf_page(db, clock, query, pay_later_room=web.pay_later_room(db))
     policy = merchants.get_policy(db, settings)
     return web.render(
         "shop/store.html",
@@ -458,37 +471,42 @@ def place_order(
     return web.redirect(f"/pay/{payment_id}")
 
 
-@router.get("/pay/{payment_id}", response_class=HTMLResponse)
-def pay_page(payment_id: int, web: WebDep, db: ReadDB) -> Response:
-    require_signed_in(web)
+def _pay_methods(web: Web, db: Session, settings: Settings, payment_id: int) -> dict[str, Any]:
+    """The pay page's payment, orders and methods: pay later only where the shopper's credit and the
+    products' and stores' opt-ins allow it, else the reason (guarantees.credit)."""
     payment = payments.get_payment(db, web.actor, payment_id)
-    return web.render(
-        "shop/pay.html",
-        payment=payment,
-        orders=payments.orders_of(db, payment.id),
-        errors=FormErrors(),
-        methods=payments.METHODS,
-    )
+    placed = payments.orders_of(db, payment.id)
+    waiting = [o for o in placed if o.status == "created"]
+    refused = credit.refusal_for_orders(db, settings, payment.shopper_id, waiting) if waiting else None
+    methods = tuple(m for m in payments.METHODS if m != "pay_later" or refused is None)
+    reason = i18n.problem_message(web.lang, refused.code, refused.detail) if refused else None
+    return {"payment": payment, "orders": placed, "methods": methods, "pay_later_reason": reason}
+
+
+@router.get("/pay/{payment_id}", response_class=HTMLResponse)
+def pay_page(payment_id: int, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
+    require_signed_in(web)
+    return web.render("shop/pay.html", errors=FormErrors(), **_pay_methods(web, db, settings, payment_id))
 
 
 @router.post("/pay/{payment_id}", response_class=HTMLResponse)
-def pay(payment_id: int, request: Request, form: FormDep, web: WebDep, clock: ClockDep) -> Response:
+def pay(
+    payment_id: int, request: Request, form: FormDep, web: WebDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     require_signed_in(web)
     database = request.app.state.db
+    method = form.text("method") or "card"
     try:
-        charge.pay(database, clock, request.app.state.gateway, web.actor, payment_id, form.text("method") or "card")
+        charge.pay(database, clock, request.app.state.gateway, web.actor, payment_id, method, settings)
     except DomainError as exc:
         if exc.code == "already_paid":
             return web.redirect("/orders", flash="paid")
         with database.read_sessions() as db:
-            payment = payments.get_payment(db, web.actor, payment_id)
             return web.render(
                 "shop/pay.html",
                 status_code=exc.status if exc.status != 402 else 422,
-                payment=payment,
-                orders=payments.orders_of(db, payment.id),
                 errors=field_errors(web, exc),
-                methods=payments.METHODS,
+                **_pay_methods(web, db, settings, payment_id),
             )
     with database.read_sessions() as db:
         paid = payments.orders_of(db, payment_id)

@@ -56,7 +56,9 @@ def _page(web: Web, db: Session, clock: Clock, video_id: int) -> dict[str, Any]:
         "stats": videos.stats(db, video),
         "author": author,
         "products": products,
-        "cards": {c.product_id: c for c in cards.build_cards(db, clock, products)},
+        "cards": {
+            c.product_id: c for c in cards.build_cards(db, clock, products, pay_later_room=web.pay_later_room(db))
+        },
         "skus": skus,
         "stock": inventory.available(db, [s.id for ss in skus.values() for s in ss]) if products else {},
         "prices": unit_prices(db, clock.now(), (s for ss in skus.values() for s in ss)),

@@ -5,7 +5,7 @@ price within the window), who funded it (merchant / platform), the refund that c
 shopper, and what a later refund of the line clawed back. `order_line_id` is unique: once per line.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 14:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import yinli.core.db
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,8 @@
 `run_once` is what the app's background thread (every `YINLI_JOBS_INTERVAL_SECONDS`), the CLI and
 tests call: expire unpaid orders (closing their payments), deliver and complete orders on schedule,
 finish payments stuck in processing, close pending payments with nothing left to pay, give back escrow
-stranded on refunded orders, and bring store metrics up to date from the outbox.
+stranded on refunded orders, pay the postage of covered received returns the inline payout missed
+(return-shipping cover), and bring store metrics up to date from the outbox.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.flows.settle import JobReport, run_order_jobs
+from yinli.guarantees import return_cover
 from yinli.orders import metrics
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
@@ -39,6 +41,7 @@ class JobsReport:
     escrow_returned: int = 0  # refunded orders whose stranded shipping fee was given back
     search_events: int = 0  # outbox events the search index (and search log) consumed
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
+    return_covers_paid: int = 0  # return-shipping cover: received returns whose postage the inline payout missed
 
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
@@ -49,13 +52,17 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
     with database.session() as session:
         closed = payments.close_unpayable(session)
         returned = payments.return_stranded_escrow(session, clock, gateway)
+    with database.session() as session:  # return-shipping cover: postage the inline payout did not pay
+        covers_paid = return_cover.run_catch_up(session, clock, gateway)
     with database.session() as session:
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
     traffic = traffic_jobs(database, clock, settings)  # event log, features, plans, feed snapshot
     with database.session() as session:  # sign-in counters whose window has passed
         accounts.do_purge_sign_in_counts(session, clock, timedelta(seconds=settings.sign_in_window_seconds))
-    return JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
+    report = JobsReport(order_report, reconciled, applied, closed, returned, searched, traffic)
+    report.return_covers_paid = covers_paid
+    return report
 
 
 class JobRunner:

@@ -24,7 +24,7 @@ def returned_not_received(world):  # type: ignore[no-untyped-def]
     if case["status"] == "requested":
         r = c.post(f"/api/v1/after-sales/{case['id']}/decide", json={"decision": "approve"}, headers=m.headers)
         assert r.status_code == 200, r.text
-    r = c.post(f"/api/v1/after-sales/{case['id']}/return-shipment", json={"carrier": "中通", "tracking_no": "ZT1"},
+    r = c.post(f"/api/v1/after-sales/{case['id']}/return-shipment", json={"carrier": "中通", "tracking_no": "ZT20261203"},
                headers=s.headers)  # fmt: skip
     assert r.status_code == 200, r.text
     return m, s, case["id"]

@@ -292,3 +292,17 @@ def test_someone_elses_case_is_not_found_and_bad_ids_are_refused(world, database
     for bad in ("0", "abc", "١٢", str(2**60)):
         r = world.client.get(f"/api/v1/after-sales/{bad}/return-cover", headers=s.headers)
         assert 400 <= r.status_code < 500, (bad, r.status_code)
+
+
+def test_each_return_of_an_order_returned_in_parts_is_paid_its_postage(world, database, app):
+    m, s, order_id = delivered_order(world, units=2)
+    line = world.client.get(f"/api/v1/orders/{order_id}", headers=s.headers).json()["lines"][0]["id"]
+    first = money_back(world, s, m, order_id, "return_refund", [(line, 1)])
+    second = money_back(world, s, m, order_id, "return_refund", [(line, 1)])
+    assert txns(database, "return_cover_payout") == [
+        (f"after_sale:{first['id']}", POSTAGE), (f"after_sale:{second['id']}", POSTAGE),
+    ]  # fmt: skip
+    with database.session() as session:
+        assert return_cover.store_costs(session, m.store_id)["payouts"] == 2
+        assert session.get(Order, order_id).status == "refunded"  # type: ignore[union-attr]
+    balanced(database)

@@ -24,8 +24,8 @@ def returned_not_received(world):  # type: ignore[no-untyped-def]
     if case["status"] == "requested":
         r = c.post(f"/api/v1/after-sales/{case['id']}/decide", json={"decision": "approve"}, headers=m.headers)
         assert r.status_code == 200, r.text
-    r = c.post(f"/api/v1/after-sales/{case['id']}/return-shipment", json={"carrier": "中通", "tracking_no": "ZT20261203"},
-               headers=s.headers)  # fmt: skip
+    ship = {"carrier": "中通", "tracking_no": "ZT20261203"}
+    r = c.post(f"/api/v1/after-sales/{case['id']}/return-shipment", json=ship, headers=s.headers)
     assert r.status_code == 200, r.text
     return m, s, case["id"]
 

@@ -6,7 +6,8 @@ finish payments stuck in processing, close pending payments with nothing left to
 stranded on refunded orders, bring store metrics up to date from the outbox, and keep the shopper
 guarantees: price protection (价保) pays lines whose window closed with a drop
 (guarantees.price_protection.run_job); pay later bills orders due and retries declined bills
-(guarantees.credit.run_billing).
+(guarantees.credit.run_billing); return-shipping cover pays the postage of covered received returns the
+inline payout missed (guarantees.return_cover.run_catch_up).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from yinli.core.db import Database
 from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.flows.settle import JobReport, run_order_jobs
-from yinli.guarantees import credit, price_protection
+from yinli.guarantees import credit, price_protection, return_cover
 from yinli.orders import metrics
 from yinli.payments import service as payments
 from yinli.payments.gateway import PaymentGateway
@@ -45,6 +46,7 @@ class JobsReport:
     traffic_events: int = 0  # outbox and feed-log events the traffic engine (features, plans) consumed
     price_protected: int = 0  # price protection (价保): lines paid their drop as their window closed
     pay_later_bills: int = 0  # pay later: bills charged (N days after delivery, or retried in dunning)
+    return_covers_paid: int = 0  # return-shipping cover: received returns whose postage the inline payout missed
 
 
 def run_once(database: Database, clock: Clock, settings: Settings, gateway: PaymentGateway) -> JobsReport:
@@ -59,6 +61,8 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
         returned = payments.return_stranded_escrow(session, clock, gateway)
     with database.session() as session:  # pay later: bills due after delivery, dunning retries (guarantees.credit)
         billing = credit.run_billing(session, clock, settings, gateway)
+    with database.session() as session:  # return-shipping cover: postage the inline payout did not pay
+        covers_paid = return_cover.run_catch_up(session, clock, gateway)
     with database.session() as session:
         applied = metrics.refresh(session, clock)
     searched = search_jobs(database, clock, settings)  # keeps the search index within one round of the catalog
@@ -75,6 +79,7 @@ def run_once(database: Database, clock: Clock, settings: Settings, gateway: Paym
         traffic,
         price_protected=protected,
         pay_later_bills=billing.billed + billing.retried,
+        return_covers_paid=covers_paid,
     )
 
 

@@ -13,6 +13,8 @@ MATRIX = {  #                                           anon  shopper creator  m
     # pay later: one's own credit and bills
     "GET /me/credit":                               row(401,  200,    200,     200,  200,  200,  200),
     "POST /me/credit/bills/{unknown}/pay":          row(401,  404,    404,     404,  404,  404,  404),
+    # return-shipping cover (退货补运费); a real case's cover: tests/guarantees/test_return_cover.py
+    "GET /after-sales/{unknown}/return-cover":      row(401,  404,    404,     404,  404,  404,  404),
 }
 # fmt: on
 
@@ -28,6 +30,10 @@ ENDPOINTS = {
     "GET /me/credit": ask("GET /me/credit", shared=True),
     "POST /me/credit/bills/{unknown}/pay": ask(
         "POST /me/credit/bills/{bill_id}/pay", f"/me/credit/bills/{U}/pay", shared=True
+    ),
+    # return-shipping cover
+    "GET /after-sales/{unknown}/return-cover": ask(
+        "GET /after-sales/{after_sale_id}/return-cover", f"/after-sales/{U}/return-cover", shared=True
     ),
 }
 

@@ -96,7 +96,10 @@ def test_find_buy_pay_ship_deliver_return_refund(world, client, app, database, s
     assert r.status_code == 200 and r.json()["status"] == "refunded"
     assert available(client, sku["id"]) == 9  # the unit is back on the shelf
     balances = ledger(world)
-    assert balances["gateway_cash"] == 4900 and balances["escrow"] == -4900
+    # and the return's postage (return-shipping cover, ¥8) paid out of the cover pool, which the platform topped up
+    postage = settings.return_cover_fen
+    assert balances["gateway_cash"] == 4900 - postage and balances["escrow"] == -4900
+    assert balances["return_cover_platform"] == postage
     order = client.get(f"/api/v1/orders/{order_id}", headers=shopper.headers).json()
     assert order["refunded"]["amount"] == 4900 and order["status"] == "delivered"
 

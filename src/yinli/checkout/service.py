@@ -26,6 +26,7 @@ from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, InvalidInput, NotFound
 from yinli.core.settings import Settings
+from yinli.guarantees import return_cover
 from yinli.merchants.models import Store, StoreStatus
 from yinli.orders import service as orders_service
 from yinli.orders.models import Order, Surface
@@ -261,19 +262,22 @@ def do_checkout(
     orders = []
     for store_id in sorted(by_store):
         group = by_store[store_id]
+        new_lines = [_new_line(line) for line in group]
         order = orders_service.do_create_order(
             session,
             clock,
             shopper_id=actor.user_id,
             store_id=store_id,
             payment_id=payment.id,
-            lines=[_new_line(line) for line in group],
+            lines=new_lines,
             shipping_fee_fen=shipping_policy(group[0].store).fee_for(sum(line.total for line in group)),
             address=address,
             note=note,
             now=now,
             pay_by=pay_by,
         )
+        # return-shipping cover: the order's terms (funder, fee, postage), fixed with the guarantees snapshot
+        return_cover.do_open_cover(session, settings, order, group[0].store, [nl.guarantees for nl in new_lines])
         orders.append(order)
     payments.do_set_amount(payment, sum(o.total_fen for o in orders))
     if from_cart:

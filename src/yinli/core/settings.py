@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     affiliate_platform_cut_bps: int = Field(
         1000, ge=0, le=10_000, description="The platform's share of each creator commission (basis points)."
     )
+    # return-shipping cover (退货补运费, guarantees.return_cover): a covered order's received return is paid
+    # its postage, funded by a per-order cover fee (the merchant's; the platform's for new merchants)
+    return_cover_fen: int = Field(
+        800, ge=1, le=100_000, description="Return-shipping cover: postage paid per received covered return (fen)."
+    )
+    return_cover_fee_fen: int = Field(
+        150,
+        ge=0,
+        le=100_000,
+        description="Return-shipping cover: the cover fee per covered order, booked at settlement.",
+    )
+    return_cover_new_merchant_days: int = Field(
+        90,
+        ge=0,
+        le=3650,
+        description="Return-shipping cover: stores opened less than this many days before the "
+        "order have the platform pay its cover fee.",
+    )
     search_backend: Literal["tantivy", "postgres"] = Field(
         "tantivy", description="Search index: tantivy (embedded, under <data_dir>/search) or postgres (main DB)."
     )

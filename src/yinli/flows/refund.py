@@ -15,7 +15,7 @@ from yinli.content import affiliate
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
-from yinli.guarantees import credit, price_protection
+from yinli.guarantees import credit, price_protection, return_cover
 from yinli.orders import aftersales
 from yinli.orders.aftersales import RefundDue
 from yinli.orders.models import AfterSale, AfterSaleKind
@@ -74,7 +74,9 @@ def decide_after_sale(
 def receive_return(
     session: Session, clock: Clock, gateway: PaymentGateway, actor: Actor | None, after_sale_id: int
 ) -> AfterSale:
-    """`aftersales.do_receive_return`, and its refund."""
+    """`aftersales.do_receive_return`, its refund, and — for a covered order — the return's postage
+    (`return_cover.pay_out_inline`: in a savepoint, a failure left to the catch-up job)."""
     case, due = aftersales.do_receive_return(session, clock, actor, after_sale_id)
     refund_after_sale(session, clock, gateway, due)
+    return_cover.pay_out_inline(session, clock, gateway, case.id)
     return case

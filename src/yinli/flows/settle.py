@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from yinli.core.clock import Clock
 from yinli.core.settings import Settings
 from yinli.flows.cancel import expire
+from yinli.guarantees import return_cover
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
 from yinli.orders.models import AfterSale, Order, OrderStatus
@@ -29,6 +30,7 @@ def settle(session: Session, clock: Clock, settings: Settings, order: Order) -> 
     """The after-sale window is over: complete and settle the merchant."""
     orders.do_complete(session, clock, order)
     fee = payments.do_settle(session, clock, settings, order)
+    return_cover.book_fee(session, clock, order)  # a covered order's cover fee, out of the merchant's share
     orders.do_record_fee(session, clock, order, fee)
     return order
 

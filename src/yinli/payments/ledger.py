@@ -49,6 +49,15 @@ PAY_LATER_RECEIVABLE = "pay_later_receivable"
 PRICE_PROTECTION_PLATFORM = "price_protection_platform"
 
 
+# --- return-shipping cover (guarantees.return_cover) ----------------------------------------------------
+# kinds: return_cover_fee (merchant_payable:<store> → pool, ref order:<id>, at settlement),
+# return_cover_platform (platform → pool, ref order:<id>, a new merchant's fee), return_cover_topup
+# (platform → pool, ref after_sale:<id>, any shortfall before a payout), return_cover_payout
+# (pool → gateway_cash, ref after_sale:<id>). None has an escrow entry, so `order_escrow` is unaffected.
+RETURN_COVER_POOL = "return_cover_pool"  # cover fees in, shoppers' postage out (liability)
+RETURN_COVER_PLATFORM = "return_cover_platform"  # what cover costs the platform (expense)
+
+
 def merchant_payable(store_id: int) -> str:
     return f"merchant_payable:{store_id}"
 

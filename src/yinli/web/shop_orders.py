@@ -16,7 +16,7 @@ from yinli.core.errors import DomainError, InvalidInput
 from yinli.core.parsing import number_or_text, parse_id
 from yinli.core.settings import Settings
 from yinli.flows import cancel, deliver, refund
-from yinli.guarantees import price_protection
+from yinli.guarantees import price_protection, return_cover
 from yinli.merchants.models import Store
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
@@ -251,6 +251,7 @@ def _render_case(
         options=aftersales.check_case(case, web.actor.user_id if web.actor else None),
         order=order,
         lines=lines,
+        cover=return_cover.case_cover(db, case),  # return-shipping cover: the postage, pending or paid
         errors=errors or FormErrors(),
         form=form or {},
     )

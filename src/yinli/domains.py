@@ -56,6 +56,7 @@ WEB_PAGES: tuple[str, ...] = (
     "merchant_content",
     "ops",
     "ops_traffic",
+    "console_guarantees",
 )
 
 

@@ -16,25 +16,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 from yinli.catalog import service as catalog
 from yinli.content import affiliate, live, videos
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError
 from yinli.flows import refund
+from yinli.guarantees import credit
+from yinli.guarantees.models import BillStatus, PayLaterBill, PriceProtectionPayout, ReturnCoverPayout
 from yinli.inventory import service as inventory
 from yinli.inventory.models import Stock
 from yinli.jobs import run_once
 from yinli.merchants import service as merchants
 from yinli.orders import aftersales, feedback
 from yinli.orders import service as orders
-from yinli.orders.models import AfterSaleKind, AfterSaleStatus, ComplaintCategory
+from yinli.orders.models import AfterSaleKind, AfterSaleStatus, ComplaintCategory, Order
 from yinli.sim.market import DayStats, Market
 from yinli.sim.shoppers import Purchase, ShopperVisit
 from yinli.sim.workers import merge_stats
 from yinli.sim.world import Merchant
 
 FEE_BPS = 200  # what a merchant budgets for platform fees in its own accounts
+KEPT_PROMISE_TRUST = 0.03  # trust gained per guarantee payout received (assumption, simulator-results.md)
+OVERDUE_PAY_CHANCE = 0.3  # a shopper with an overdue bill pays it on a given evening
 
 
 @dataclass
@@ -391,8 +396,47 @@ class Day:
 
     # --- the merchant's books at midnight ---------------------------------------------------------------
 
+    def guarantees_kept(self) -> None:
+        """Shoppers feel the platform's promises kept: a price-protection refund or return postage paid
+        today raises the shopper's trust a little (assumption, docs/simulator-results.md); who was paid is
+        the platform's record, not the simulator's guess."""
+        mk = self.mk
+        since, until = self.at(0), self.at(24)
+        with mk.database.read_sessions() as s:
+            protected = s.scalars(
+                select(PriceProtectionPayout.shopper_id).where(
+                    PriceProtectionPayout.paid_at >= since, PriceProtectionPayout.paid_at < until
+                )
+            ).all()
+            covered = s.scalars(
+                select(Order.shopper_id)
+                .join(ReturnCoverPayout, ReturnCoverPayout.order_id == Order.id)
+                .where(ReturnCoverPayout.paid_at >= since, ReturnCoverPayout.paid_at < until)
+            ).all()
+        index = {int(u): i for i, u in enumerate(mk.shoppers.user_id)}
+        for user_id in [*protected, *covered]:
+            i = index.get(int(user_id))
+            if i is not None:
+                mk.shoppers.trust[i] = float(min(1.0, mk.shoppers.trust[i] + KEPT_PROMISE_TRUST))
+
+    def late_payers_pay(self) -> None:
+        """A shopper with an overdue pay-later bill pays it from the account page some evening (the bank
+        may decline again): pay later comes back once nothing is overdue — the platform's rule."""
+        mk = self.mk
+        with mk.database.read_sessions() as s:
+            overdue = s.execute(
+                select(PayLaterBill.id, PayLaterBill.shopper_id).where(PayLaterBill.status == BillStatus.OVERDUE)
+            ).all()
+        for bill_id, shopper_id in overdue:
+            if mk.rng.random() >= OVERDUE_PAY_CHANCE:
+                continue
+            with mk.database.session() as s:
+                credit.do_pay_bill(s, mk.clock, mk.settings, mk.gateway, Actor(shopper_id, Role.SHOPPER), bill_id)
+
     def accounts(self) -> None:
         mk, rng = self.mk, self.mk.rng
+        self.guarantees_kept()
+        self.late_payers_pay()
         for m in mk.merchants:
             if not m.open:
                 continue

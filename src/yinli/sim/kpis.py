@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from yinli.guarantees import report
+from yinli.guarantees.models import BillStatus, CreditProfile, PayLaterBill
 from yinli.orders.models import Complaint, Order, OrderLine
 from yinli.sim.market import Market
 from yinli.sim.world import COHORTS
@@ -51,6 +53,7 @@ def compute(mk: Market) -> dict[str, Any]:
     with mk.database.read_sessions() as s:
         lines = paid_lines(s)
         complaints = s.scalar(select(func.count()).select_from(Complaint)) or 0
+        kept = guarantee_kpis(s)
         impressions = defaultdict(list)
         new = [m for m in mk.merchants if m.joined_day >= 0]
         if new:
@@ -149,7 +152,33 @@ def compute(mk: Market) -> dict[str, Any]:
         "live_sessions": sum(d.live_sessions for d in mk.days),
         "videos": sum(d.videos for d in mk.days),
         "merchants_closed": sum(d.closed_merchants for d in mk.days),
+        "pay_later_refused_at_payment": sum(d.pay_later_refused for d in mk.days),
+        **kept,
+        "pay_later_share": ratio(kept["pay_later_orders"], len(order_ids)),
     }
+
+
+def guarantee_kpis(s: Session) -> dict[str, Any]:
+    """The shopper guarantees as the platform kept them (ledger and bills): payouts per guarantee and who
+    funded them, pay-later orders, and the share of billed pay-later bills that went overdue."""
+    ops = report.ops_report(s)
+    out: dict[str, Any] = {}
+    for g in ops.payouts:
+        out[f"{g.guarantee}_payouts"] = g.payouts
+        out[f"{g.guarantee}_paid_fen"] = g.paid_fen
+        out[f"{g.guarantee}_platform_funded_fen"] = g.platform_funded_fen
+    bills = dict(s.execute(select(PayLaterBill.status, func.count()).group_by(PayLaterBill.status)).all())
+    billed = sum(n for status, n in bills.items() if status not in (BillStatus.OPEN, BillStatus.CANCELLED))
+    ever_overdue = s.scalar(select(func.coalesce(func.sum(CreditProfile.bills_overdue), 0))) or 0
+    out |= {
+        "guarantee_payouts_fen": ops.paid_fen,
+        "pay_later_orders": sum(bills.values()),
+        "pay_later_bills_billed": billed,
+        "pay_later_bills_overdue_now": int(bills.get(BillStatus.OVERDUE, 0)),
+        "pay_later_overdue_rate": ratio(int(ever_overdue), billed),
+        "pay_later_receivable_fen": ops.pay_later.receivable_fen,
+    }
+    return out
 
 
 def paid_lines(s: Session) -> list[Any]:

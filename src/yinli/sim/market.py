@@ -23,9 +23,10 @@ from yinli.core.auth import Actor, Role
 from yinli.core.clock import SimulatedClock
 from yinli.core.db import Database
 from yinli.core.settings import Settings
+from yinli.guarantees.models import PayLaterBill
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
-from yinli.payments.gateway import SimulatedGateway
+from yinli.payments.gateway import GatewayResult, SimulatedGateway
 from yinli.search.service import SearchEngine
 from yinli.search.service import engine_for as search_engine_for
 from yinli.sim import world
@@ -91,11 +92,43 @@ class DayStats:
     sessions_by_entry: dict[str, int] = field(default_factory=dict)
     purchases: int = 0
     declined: int = 0
+    pay_later_refused: int = 0  # chose pay later, refused at payment (credit used meanwhile): paid by card
     sold_out: int = 0
     new_merchants: int = 0
     closed_merchants: int = 0
     live_sessions: int = 0
     videos: int = 0
+
+
+LATE_DECLINE = 0.6  # a late payer's pay-later bill is declined this often (each attempt)
+
+
+@dataclass
+class ShoppersBanks(SimulatedGateway):
+    """The payment provider as seen through the simulated shoppers' banks: like `SimulatedGateway`, and a
+    pay-later bill of a shopper who pays late is declined `LATE_DECLINE` of the time (short of money
+    that day). Which bills go overdue, and what that does to pay later, is left to the platform."""
+
+    database: Database | None = None
+    late_payers: set[int] = field(default_factory=set)  # user ids
+    _late_rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._late_rng = np.random.default_rng(self.seed + 1)
+
+    def charge(self, key: str, amount_fen: int, currency: str, method: str) -> GatewayResult:
+        if key.startswith("pay_later_bill:") and self.lookup(key) is None and self._shopper_short(key):
+            self.fail_next()
+        return super().charge(key, amount_fen, currency, method)
+
+    def _shopper_short(self, key: str) -> bool:
+        if self.database is None or not self.late_payers:
+            return False
+        bill_id = int(key.split(":")[1])
+        with self.database.read_sessions() as s:
+            shopper = s.scalar(select(PayLaterBill.shopper_id).where(PayLaterBill.id == bill_id))
+        return shopper in self.late_payers and bool(self._late_rng.random() < LATE_DECLINE)
 
 
 class Market:
@@ -111,7 +144,7 @@ class Market:
         self.visit_rng = np.random.default_rng(visit_seq)  # who comes when
         self.merchant_rng = np.random.default_rng(merchant_seq)  # merchants' and creators' daily decisions
         self.rng = np.random.default_rng(behaviour_seq)  # shoppers' choices
-        self.gateway = SimulatedGateway(failure_rate=0.02, seed=config.seed)
+        self.gateway: SimulatedGateway = ShoppersBanks(failure_rate=0.02, seed=config.seed, database=database)
         self.leaves: list[Leaf] = []
         self.tops: list[str] = []
         self.top_ids: list[int] = []
@@ -299,6 +332,8 @@ class Market:
                     role=Role.SHOPPER, birth_year=int(self.shoppers.birth_year[i]),
                 )  # fmt: skip
                 self.shoppers.user_id[i] = user.id
+                if self.shoppers.pays_late[i] and isinstance(self.gateway, ShoppersBanks):
+                    self.gateway.late_payers.add(user.id)
             # audiences: each creator is followed by shoppers who like their category (heavy-tailed sizes)
             for creator in self.creators:
                 size = min(n, int(self.world_rng.pareto(1.5) * n * 0.01) + 5)

@@ -24,6 +24,8 @@ from yinli.content.models import LiveSessionProduct, VideoProduct
 from yinli.core.clock import SimulatedClock
 from yinli.core.errors import DomainError
 from yinli.flows import charge
+from yinli.guarantees import credit
+from yinli.guarantees.credit import PayLaterRefused
 from yinli.orders.models import Surface
 from yinli.orders.service import lines_of
 from yinli.search.backends.base import Filters, Sort
@@ -37,6 +39,7 @@ from yinli.traffic.service import do_serve_feed
 
 ADDRESS = {"name": "模拟买家", "phone": "13800000000", "region": "浙江省 杭州市", "line": "模拟路 1 号"}
 FEED_PAGE = 10
+PAY_LATER_LIKING = 0.3  # offered pay later, this share of shoppers take it (assumption, sim-results.md)
 
 
 @dataclass
@@ -201,7 +204,8 @@ class ShopperVisit:
             return
         with mk.database.read_sessions() as s:
             rows = list(s.scalars(select(Product).where(Product.id.in_({o.product_id for o in offers}))))
-            cards = {c.product_id: c for c in build_cards(s, mk.clock, rows)}
+            room = credit.room(s, mk.settings, int(sh.user_id[i]))
+            cards = {c.product_id: c for c in build_cards(s, mk.clock, rows, pay_later_room=room)}
         for offer in offers:
             card = cards.get(offer.product_id)
             if card is None or card.final_price is None or card.status != "listed":
@@ -295,7 +299,10 @@ class ShopperVisit:
         product = mk.products[offer.product_id]
         sku = int(product.sku_ids[int(self.rng.integers(len(product.sku_ids)))])
         quantity = 2 if self.rng.random() < 0.08 else 1
-        method = "pay_later" if self.rng.random() < 0.15 else "card"
+        # pay later when the platform offers it to this shopper on this product (the card's badge: opt-ins
+        # and the shopper's credit room); a refusal at payment (the room was used meanwhile) falls back to card
+        offered = "pay_later" in card.guarantees
+        method = "pay_later" if offered and self.rng.random() < PAY_LATER_LIKING else "card"
         line = checkout.LineRequest(sku, quantity, offer.surface, offer.source_id)
         try:
             with mk.database.session() as s:
@@ -309,7 +316,11 @@ class ShopperVisit:
             self.stats.sold_out += 1  # out of stock, delisted or the room ended: nothing was created
             return
         try:
-            charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method, mk.settings)
+            try:
+                charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, method, mk.settings)
+            except PayLaterRefused:
+                self.stats.pay_later_refused += 1
+                charge.pay(mk.database, mk.clock, mk.gateway, self.actor, payment_id, "card", mk.settings)
         except DomainError:
             self.stats.declined += 1  # declined: the order waits unpaid and the expiry job releases the stock
             return

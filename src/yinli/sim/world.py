@@ -92,6 +92,9 @@ class SimProduct:
     quality: float  # latent, around the merchant's
 
 
+LATE_PAYER_SHARE = 0.1  # shoppers whose pay-later bills are often declined (assumption, sim-results.md)
+
+
 @dataclass
 class Shoppers:
     """Shopper traits as arrays (a world has up to hundreds of thousands)."""
@@ -107,6 +110,7 @@ class Shoppers:
     entry: np.ndarray  # (n, len(ENTRIES)) how sessions start
     trust: np.ndarray  # 0..1, moves with experience
     churned: np.ndarray  # bool: trust fell too low, they stopped coming
+    pays_late: np.ndarray  # bool: short of money at times, so pay-later bills are often declined
 
     def __len__(self) -> int:
         return len(self.user_id)
@@ -133,6 +137,7 @@ def draw_shoppers(rng: np.random.Generator, n: int, tops: int, top_weight: np.nd
         entry=entry,
         trust=np.full(n, 0.6),
         churned=np.zeros(n, bool),
+        pays_late=rng.random(n) < LATE_PAYER_SHARE,
     )
 
 

@@ -357,3 +357,32 @@ def test_the_job_waits_for_an_open_after_sale_then_pays_the_window(world, databa
         payout = session.scalars(select(PriceProtectionPayout)).one()
         assert (payout.via, payout.lowest_fen, payout.amount_fen) == ("auto", 8_000, 4_000)
     books_balance(database)
+
+
+def test_on_an_unbilled_pay_later_order_the_difference_comes_off_the_bill(world, database, clock, app):
+    """Price protection and pay later together: nothing was charged, so nothing is paid back in cash —
+    the bill is lowered by the drop, and the shopper is billed the lower price."""
+    from tests.guarantees.test_pay_later import credit, pay_later
+
+    m = world.merchant()
+    _no_shipping(world.client, m)
+    sku = world.product(m, price_fen=PRICE)["skus"][0]["id"]
+    stock(world, m, sku, 5)
+    s = world.shopper()
+    payment = buy(world, s, [{"sku_id": sku, "quantity": 1}])
+    assert pay_later(world, s, payment["id"]).status_code == 200
+    order_id = payment["order_ids"][0]
+    with database.session() as session:
+        line_id = session.scalars(select(OrderLine.id).where(OrderLine.order_id == order_id)).one()
+    refunded_before = app.state.gateway.refunded_fen
+    clock.advance(timedelta(days=1))
+    set_price(world, m, sku, 8_000)
+    r = claim(world, s, line_id)
+    assert r.status_code == 201 and r.json()["amount"]["amount"] == 2_000, r.text
+    assert app.state.gateway.refunded_fen == refunded_before  # no cash: there was no charge
+    bills = credit(world, s)["bills"]
+    assert [b["amount"]["amount"] for b in bills] == [8_000]
+    with database.session() as session:
+        assert ledger.balances(session)[ledger.PAY_LATER_RECEIVABLE] == 8_000
+        assert price_protection.ops_totals(session)["paid_fen"] == 2_000
+    books_balance(database)

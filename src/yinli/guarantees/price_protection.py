@@ -51,13 +51,14 @@ from yinli.core.db import Database, unique_or
 from yinli.core.errors import Conflict, DomainError, Forbidden, NotFound
 from yinli.core.outbox import emit
 from yinli.core.settings import Settings
+from yinli.guarantees import credit
 from yinli.guarantees.models import PriceProtectionPayout
 from yinli.merchants.models import Store
 from yinli.orders import service as orders
 from yinli.orders.aftersales import Refusal
 from yinli.orders.models import AfterSale, Order, OrderLine, OrderStatus
 from yinli.orders.service import OPEN_AFTER_SALE
-from yinli.payments import ledger
+from yinli.payments import ledger, pay_later
 from yinli.payments.gateway import PaymentGateway
 from yinli.payments.models import JournalEntry, JournalTransaction, LedgerAccount, Payment, Refund
 from yinli.payments.service import PaymentFailed
@@ -369,6 +370,10 @@ def _pay(
         raise Conflict("that is more than is left to refund on this line", code="over_refund")
     settled = order.status == OrderStatus.COMPLETED
     source = ledger.merchant_payable(order.store_id) if settled else ledger.ESCROW
+    # paid with pay later and not yet billed: the difference comes off what the shopper owes (the bill is
+    # lowered), not paid back in cash — as a refund of an unbilled order cancels the receivable
+    owed = min(amount, pay_later.receivable_of(session, order.id)) if pay_later.is_pay_later(payment) else 0
+    cash = amount - owed
     ledger.post(
         session,
         kind=KIND,
@@ -379,13 +384,18 @@ def _pay(
         entries=[
             (source, answer.merchant_fen),
             (ledger.PRICE_PROTECTION_PLATFORM, answer.platform_fen),
-            (ledger.GATEWAY_CASH, -amount),
+            (ledger.PAY_LATER_RECEIVABLE, -owed),
+            (ledger.GATEWAY_CASH, -cash),
         ],
     )
-    result = gateway.refund(refund.gateway_key, payment.gateway_ref or "", amount, order.currency)
-    if result.outcome != "succeeded":
-        raise PaymentFailed(f"the gateway refused the refund: {result.reason}", code="refund_failed")
-    refund.gateway_ref = result.reference
+    if owed:
+        credit.on_refunded(session, clock, order.id)
+        refund.gateway_ref = "pay_later_cancel"
+    if cash:
+        result = gateway.refund(refund.gateway_key, payment.gateway_ref or "", cash, order.currency)
+        if result.outcome != "succeeded":
+            raise PaymentFailed(f"the gateway refused the refund: {result.reason}", code="refund_failed")
+        refund.gateway_ref = result.reference
     emit(
         session,
         clock,
@@ -548,7 +558,8 @@ def ops_totals(session: Session) -> dict[str, int]:
     """Price protection across the platform, from the ledger: paid to shoppers, funded by merchants and by
     the platform, the platform's part returned by later refunds, and the platform's net cost."""
     sums = _sums_by_account(session, (KIND, BACK_KIND))
-    paid = -sums.get((KIND, ledger.GATEWAY_CASH), 0)
+    # to the shopper's payment, or off a pay-later bill not yet paid
+    paid = -sums.get((KIND, ledger.GATEWAY_CASH), 0) - sums.get((KIND, ledger.PAY_LATER_RECEIVABLE), 0)
     platform = sums.get((KIND, ledger.PRICE_PROTECTION_PLATFORM), 0)
     merchant = sum(
         v

@@ -51,14 +51,20 @@ def test_a_card_shows_a_platform_guarantee_only_where_product_and_store_offer_it
     m = world.merchant()
     p = world.product(m)
     shown = set(client.get(f"/api/v1/products/{p['id']}/card").json()["guarantees"])
-    assert {"seven_day_returns", "return_shipping_cover", "price_protection"} <= shown
-    assert "pay_later" not in shown  # no shopper credit known to an anonymous card request
+    # a visitor is shown pay later within a new shopper's credit (¥500; the product costs ¥39)
+    assert shown == {"seven_day_returns", "return_shipping_cover", "price_protection", "pay_later"}
     client.patch(f"/api/v1/products/{p['id']}", json={"price_protection": False}, headers=m.headers)
-    client.patch(f"/api/v1/stores/{m.store_id}", json={"return_shipping_cover": False}, headers=m.headers)
+    body = {"return_shipping_cover": False, "pay_later": False}
+    client.patch(f"/api/v1/stores/{m.store_id}", json=body, headers=m.headers)
     shown = set(client.get(f"/api/v1/products/{p['id']}/card").json()["guarantees"])
     assert shown == {"seven_day_returns"}
+    dear = world.product(m, price_fen=60_000)  # above a new shopper's credit
+    client.patch(f"/api/v1/stores/{m.store_id}", json={"pay_later": True}, headers=m.headers)
+    assert "pay_later" not in client.get(f"/api/v1/products/{dear['id']}/card").json()["guarantees"]
+    assert "pay_later" in client.get(f"/api/v1/products/{p['id']}/card").json()["guarantees"]
+    client.patch(f"/api/v1/stores/{m.store_id}", json={"pay_later": False}, headers=m.headers)
     store = client.get(f"/api/v1/stores/{m.store_id}").json()
-    assert (store["return_shipping_cover"], store["price_protection"]) == (False, True)
+    assert (store["return_shipping_cover"], store["price_protection"], store["pay_later"]) == (False, True, False)
 
 
 def test_an_order_line_keeps_the_guarantees_promised_when_bought(world, client):

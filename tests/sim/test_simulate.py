@@ -45,6 +45,9 @@ def test_a_run_sells_through_every_format_and_keeps_money_and_stock_right(databa
         # shoppers' clicks and the feed's impressions reached the traffic log
         kinds = dict(s.execute(select(TrafficEvent.kind, func.count()).group_by(TrafficEvent.kind)).all())
     assert kinds.get("impression", 0) > 0 and kinds.get("click", 0) > 0 and kinds.get("order", 0) > 0
+    # shoppers took pay later where offered, and confirming delivery billed them (the platform's flow)
+    assert kpis["pay_later_orders"] > 0 and kpis["pay_later_bills_billed"] > 0
+    assert 0 < kpis["pay_later_share"] < 1
     mk.database.dispose()
 
 

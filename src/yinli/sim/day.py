@@ -22,7 +22,7 @@ from yinli.catalog import service as catalog
 from yinli.content import affiliate, live, videos
 from yinli.core.auth import Actor, Role
 from yinli.core.errors import DomainError
-from yinli.flows import refund
+from yinli.flows import deliver, refund
 from yinli.guarantees import credit
 from yinli.guarantees.models import BillStatus, PayLaterBill, PriceProtectionPayout, ReturnCoverPayout
 from yinli.inventory import service as inventory
@@ -330,7 +330,7 @@ class Day:
         sh, i = mk.shoppers, p.shopper
         shopper = mk.shopper_actor(i)
         with mk.database.session() as s:
-            orders.do_confirm_delivery(s, mk.clock, shopper, p.order_id)
+            deliver.confirm_delivery(s, mk.clock, mk.settings, mk.gateway, shopper, p.order_id)
         felt = float(np.clip(quality + rng.normal(0, 0.12), 0, 1))
         p_return = 0.02 + 0.55 * (1 - felt) ** 2 + 0.04 * float(sh.price_sensitivity[i])
         trust = 0.12 * (felt - 0.55) - (0.06 if parcel.late else 0.0)

@@ -198,7 +198,8 @@ def get_room(db: ReadDB, room_id: int = id_path()) -> RoomOut:
     return RoomOut.model_validate(live.get_room(db, room_id))
 
 
-def session_out(session: Session, clock: Clock, s: LiveSession) -> SessionOut:
+def session_out(session: Session, clock: Clock, s: LiveSession, pay_later_room: int = 0) -> SessionOut:
+    """`pay_later_room`: the reader's unused pay-later credit, for the cards' 先用后付 badge (0: none)."""
     st = live.stats(session, s)
     return SessionOut(
         id=s.id,
@@ -210,7 +211,7 @@ def session_out(session: Session, clock: Clock, s: LiveSession) -> SessionOut:
         ended_at=s.ended_at,
         viewers_now=s.viewers_now,
         presenting_product_id=s.presenting_product_id,
-        products=cards_for(session, clock, live.session_products(session, s.id)),
+        products=cards_for(session, clock, live.session_products(session, s.id), pay_later_room=pay_later_room),
         stats=SessionStatsOut(**{**st.__dict__, "gmv": MoneyOut.fen(st.gmv_fen), "gpm": MoneyOut.fen(st.gpm_fen)}),
     )
 
@@ -246,13 +247,19 @@ def schedule(
 
 
 @router.get("/live/now", response_model=list[SessionOut], summary="Sessions live now, busiest first")
-def live_now(db: ReadDB, clock: ClockDep, limit: Limit = 20) -> list[SessionOut]:
-    return [session_out(db, clock, s) for s in live.live_now(db, limit)]
+def live_now(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, limit: Limit = 20
+) -> list[SessionOut]:
+    room = credit.shopper_room(db, settings, actor)
+    return [session_out(db, clock, s, room) for s in live.live_now(db, limit)]
 
 
 @router.get("/live/sessions/{session_id}", response_model=SessionOut, summary="A session: state, products, stats")
-def get_live_session(db: ReadDB, clock: ClockDep, session_id: int = id_path()) -> SessionOut:
-    return session_out(db, clock, live.get_session(db, session_id))
+def get_live_session(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, session_id: int = id_path()
+) -> SessionOut:
+    room = credit.shopper_room(db, settings, actor)
+    return session_out(db, clock, live.get_session(db, session_id), room)
 
 
 def _session_action(fn: Any) -> Any:
@@ -382,7 +389,8 @@ async def stream(
 # --- videos -----------------------------------------------------------------------------------------------
 
 
-def video_out(session: Session, clock: Clock, v: ShortVideo) -> VideoOut:
+def video_out(session: Session, clock: Clock, v: ShortVideo, pay_later_room: int = 0) -> VideoOut:
+    """`pay_later_room`: as for `session_out`."""
     st = videos.stats(session, v)
     return VideoOut(
         id=v.id,
@@ -394,7 +402,7 @@ def video_out(session: Session, clock: Clock, v: ShortVideo) -> VideoOut:
         video_url=v.video_url,
         status=v.status,
         published_at=v.published_at,
-        products=cards_for(session, clock, videos.linked_products(session, v.id)),
+        products=cards_for(session, clock, videos.linked_products(session, v.id), pay_later_room=pay_later_room),
         stats=VideoStatsOut(**{**st.__dict__, "gmv": MoneyOut.fen(st.gmv_fen), "gpm": MoneyOut.fen(st.gpm_fen)}),
     )
 
@@ -427,6 +435,8 @@ def publish(body: VideoIn, db: DB, clock: ClockDep, actor: ActorDep, idem: Idemp
 def list_videos(
     db: ReadDB,
     clock: ClockDep,
+    settings: SettingsDep,
+    actor: ActorDep,
     limit: Limit = 20,
     cursor: Cursor = None,
     store_id: int | None = id_query(),
@@ -436,12 +446,16 @@ def list_videos(
         db, store_id=store_id, creator_id=creator_id, before_id=cursor_value(cursor), limit=limit + 1
     )
     rows, next_cursor = page(rows, limit)
-    return VideosPage(items=[video_out(db, clock, v) for v in rows], next_cursor=next_cursor)
+    room = credit.shopper_room(db, settings, actor)
+    return VideosPage(items=[video_out(db, clock, v, room) for v in rows], next_cursor=next_cursor)
 
 
 @router.get("/videos/{video_id}", response_model=VideoOut, summary="A video with its products and stats")
-def get_video(db: ReadDB, clock: ClockDep, actor: ActorDep, video_id: int = id_path()) -> VideoOut:
-    return video_out(db, clock, videos.get_video(db, video_id, actor))
+def get_video(
+    db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep, video_id: int = id_path()
+) -> VideoOut:
+    room = credit.shopper_room(db, settings, actor)
+    return video_out(db, clock, videos.get_video(db, video_id, actor), room)
 
 
 @router.post("/videos/{video_id}/views", response_model=VideoOut, summary="Record one play")

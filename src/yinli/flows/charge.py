@@ -34,7 +34,7 @@ from yinli.content import hooks as content_hooks
 from yinli.core.auth import Actor
 from yinli.core.clock import Clock
 from yinli.core.db import Database, is_transient_db_error
-from yinli.core.settings import Settings, get_settings
+from yinli.core.settings import Settings
 from yinli.guarantees import credit
 from yinli.inventory import service as inventory
 from yinli.orders import service as orders
@@ -127,12 +127,12 @@ def pay(
     actor: Actor | None,
     payment_id: int,
     method: str,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Payment:
     """Claim, charge, apply — each database step in its own transaction (see module docstring).
     Pay later is one transaction and no charge (`_pay_later`)."""
     if method == pay_later.METHOD:
-        return _pay_later(database, clock, settings or get_settings(), gateway, actor, payment_id)
+        return _pay_later(database, clock, settings, gateway, actor, payment_id)
     with database.session() as session:
         payment = payments.do_claim_payment(session, clock, gateway, actor, payment_id, method)
         key, amount, currency = payment.gateway_key, payment.amount_fen, payment.currency

@@ -41,9 +41,9 @@ import numpy as np
 
 from _common import emit_result, machine, ms_percentiles, rate, say
 from yinli.traffic import candidates, feed
+from yinli.traffic.board import build_board
 from yinli.traffic.experiments import DEFAULT
 from yinli.traffic.features import FeatureStore
-from yinli.traffic.plans import build_board
 from yinli.traffic.service import impression_rows
 from yinli.traffic.snapshot import Catalog, assemble
 
@@ -143,6 +143,7 @@ def history(rng: np.random.Generator, catalog: Catalog, n_events: int, now: floa
                 category_id=c,
                 value_fen=int(catalog.price_fen[p]) if picks[i] == 3 else 0,
                 watch_seconds=0,
+                surface="feed",
             )
         )
     store.apply(events)

@@ -151,7 +151,19 @@ def do_record_view(
         "VideoWatched",
         "video",
         video.id,
-        {"watched_seconds": watched_seconds, "completed": completed, "liked": liked, "shared": shared},
+        {
+            "watched_seconds": watched_seconds,
+            "completed": completed,
+            "liked": liked,
+            "shared": shared,
+            # what the video sells: the shopper's interest the feed learns from the view (traffic log)
+            "product_id": session.scalar(
+                select(VideoProduct.product_id)
+                .where(VideoProduct.video_id == video.id)
+                .order_by(VideoProduct.position)
+                .limit(1)
+            ),
+        },
         actor_id=actor.user_id if actor else None,
     )
     return video

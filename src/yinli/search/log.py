@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
 from yinli.core.errors import InvalidInput, NotFound
-from yinli.core.outbox import get_cursor, read_after, save_cursor
+from yinli.core.outbox import emit, get_cursor, read_after, save_cursor
 from yinli.search.models import LoggedSearch, SearchAction, SearchInteraction, SearchProductStats
 
 CONSUMER = "search_log"
@@ -113,6 +113,16 @@ def do_record_interaction(
     session.add(row)
     session.flush()
     _bump(session, [product_id], "clicks" if action == SearchAction.CLICK else "carts")
+    # the feed learns the shopper's interest from it (traffic log, interest only)
+    emit(
+        session,
+        clock,
+        "SearchResultClicked",
+        "search",
+        search.id,
+        {"product_id": product_id, "action": action},
+        actor_id=actor.user_id if actor is not None else None,
+    )
     return row
 
 

@@ -44,7 +44,8 @@ from yinli.traffic.models import EventKind, TrafficEvent
 
 FEED = "feed"
 CONSUMER = "traffic_log"
-OUTBOX_EVENTS = ["OrderPaid", "AfterSaleRefunded", "ComplaintFiled"]
+OUTBOX_EVENTS = ["OrderPaid", "AfterSaleRefunded", "ComplaintFiled", "SearchResultClicked", "VideoWatched"]
+# SearchResultClicked and VideoWatched become interest-only events (features.INTEREST_ONLY surfaces)
 MAX_BATCH = 500
 FUTURE_SKEW = timedelta(minutes=5)  # client clocks drift; beyond this a timestamp is simply wrong
 MAX_AGE = timedelta(days=7)  # older feedback is refused: features and plans have moved on
@@ -249,7 +250,8 @@ def _from_impression(imp: TrafficEvent, ev: FeedbackEvent, shopper: int, source:
 
 
 def consume_outbox(session: Session, clock: Clock, assign: Any = None, batch: int = 1000) -> int:
-    """Orders, returns and complaints into the log; returns how many outbox events were read.
+    """Orders, returns and complaints into the log, and search clicks and video views as interest-only
+    events (INTEREST_ONLY); returns how many outbox events were read.
 
     `assign(shopper_id) -> (experiment_id, bucket, policy)` tags events with the shopper's bucket so
     per-bucket metrics include what happened off the feed too. Serialised by a lock on the cursor row.
@@ -347,6 +349,33 @@ def _rows_for(session: Session, event: Any, assign: Any) -> list[dict[str, Any]]
                 )
             )
         return out
+    if event.type == "SearchResultClicked" and event.actor_id is not None:
+        return [
+            row(
+                kind="click" if p.get("action") == "click" else "add_to_cart",
+                occurred_at=at,
+                shopper_id=event.actor_id,
+                surface="search",
+                item_type="product",
+                item_id=int(p["product_id"]),
+                product_id=int(p["product_id"]),
+                source=f"outbox:{event.id}:0",
+            )
+        ]
+    if event.type == "VideoWatched" and event.actor_id is not None and p.get("product_id"):
+        return [
+            row(
+                kind="watch",
+                occurred_at=at,
+                shopper_id=event.actor_id,
+                surface="video_page",
+                item_type="video",
+                item_id=int(event.aggregate_id),
+                product_id=int(p["product_id"]),
+                watch_seconds=int(p.get("watched_seconds", 0)),
+                source=f"outbox:{event.id}:0",
+            )
+        ]
     if event.type == "ComplaintFiled":
         return [
             row(

@@ -29,6 +29,10 @@ C = {name: i for i, name in enumerate(COUNTERS)}
 ENTITIES = ("product", "store", "creator", "video", "live", "shopper")
 AFFINITY_WEIGHTS = {"click": 1.0, "add_to_cart": 3.0, "order": 5.0}
 WATCH_AFFINITY_PER_SECOND = 1 / 60
+# What a shopper does off the engine's surfaces (a search result clicked, a video watched on its page)
+# tells the feed what they care about but is not a feed measure: such events (events.consume_outbox) feed
+# the shopper's interests only, never an item's CTR or watch time, and carry no experiment bucket.
+INTEREST_ONLY = ("search", "video_page")
 RECENT_PRODUCTS = 10
 
 
@@ -45,6 +49,7 @@ class EventLike(Protocol):
     category_id: int | None
     value_fen: int
     watch_seconds: int
+    surface: str
 
 
 class DecayedCounters:
@@ -125,6 +130,9 @@ class FeatureStore:
     def _apply(self, e: EventLike) -> None:
         t = e.occurred_at.timestamp()
         self.latest = max(self.latest, t)
+        if e.surface in INTEREST_ONLY:  # a search click, a video-page view: the shopper's interests only
+            self._learn_interest(e, t)
+            return
         column, amount = _measure(e)
         targets = (
             ("product", e.product_id),
@@ -141,6 +149,9 @@ class FeatureStore:
             for entity, key in targets:
                 if key is not None:
                     self.counters[entity].add(key, t, C["gmv_fen"], float(e.value_fen))
+        self._learn_interest(e, t)
+
+    def _learn_interest(self, e: EventLike, t: float) -> None:
         if e.shopper_id is None:
             return
         weight = AFFINITY_WEIGHTS.get(e.kind, 0.0)

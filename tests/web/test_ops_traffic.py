@@ -40,6 +40,8 @@ def test_launch_plan_coverage_enrolments_and_settings(browser_factory, world, sh
     assert r.status_code == 200 and "起航计划" in r.text and "运行中" in r.text
     row = r.text[r.text.index(f'id="enrolment-{shop["merchant"].store_id}"') :]
     assert "好物小店" in row and "扶持中" in row and "0 / 200" in row
+    # its plan: served to shoppers interested in its leaf categories; no traffic yet, so no forecast to size by
+    assert "同类目兴趣" in row and "no supply forecast yet" in row
     assert "1 / 1" in r.text  # listed new merchants in the plan
     assert 'id="coverage">—' in r.text  # no window has closed yet
     assert "好物小店" not in ops.get("/ops/launch?status=reached").text

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from yinli.traffic import candidates, model, ranking
+from yinli.traffic.board import Board
 from yinli.traffic.experiments import Assignment
 from yinli.traffic.model import FEATURES, F, Ranker
-from yinli.traffic.plans import Board
 from yinli.traffic.snapshot import FORMATS, PRODUCT, Profile, Snapshot
 
 MAX_PAGES = 20
@@ -236,7 +236,7 @@ def serve(
     for i, placed in enumerate(placements):
         placed.position = i
     if n_launch and state.launch is not None and len(state.launch):
-        _count_organic(snap, state.launch, placements, now)
+        _count_organic(snap, state.launch, placements, now, profile)
     return FeedPage(
         request_id,
         shopper_id,
@@ -249,11 +249,13 @@ def serve(
     )
 
 
-def _count_organic(snap: Snapshot, board: Board, placements: list[Placement], now: float) -> None:
+def _count_organic(snap: Snapshot, board: Board, placements: list[Placement], now: float, profile: Profile) -> None:
     """An enrolled store's item that the ranking itself showed to an interested shopper is a quality
-    impression too: it counts toward the store's quota (the plan tops up what the ranking does not give)."""
+    impression too (`quality_level`): it counts toward the store's quota (the plan tops up what the
+    ranking does not give)."""
+    roots = np.flatnonzero(profile.root_weight > 0)
     for p in placements:
-        if p.slot != "organic" or p.features["affinity"] + p.features["root_affinity"] <= 0:
+        if p.slot != "organic" or quality_level(snap, profile.cats, roots, board.similar, p.item) is None:
             continue
         store = int(snap.store[p.item])
         pos = int(board.position_of[store]) if 0 <= store < len(board.position_of) else -1
@@ -268,6 +270,26 @@ def _count_organic(snap: Snapshot, board: Board, placements: list[Placement], no
             "quota": int(board.quota[pos]),
             "counted": "organic impression to an interested shopper",
         }
+
+
+def quality_level(
+    snap: Snapshot, cats: np.ndarray, roots: np.ndarray, similar: np.ndarray | None, item: int
+) -> str | None:
+    """The one definition of a quality impression (API, ops console and simulator all count these): an
+    item shown to a shopper with a known interest in its category — its leaf category ("category"), its
+    top-level category ("top_category"), or a top-level category that shoppers with this one's interests
+    also browse ("similar", allocation.similar_roots). A shopper with no known interest (cold, a visitor)
+    never makes one. Returns the narrowest level that holds, None when none does."""
+    if not len(roots):
+        return None
+    if int(snap.cat[item]) in set(cats.tolist()):
+        return "category"
+    root = int(snap.root[item])
+    if root in set(roots.tolist()):
+        return "top_category"
+    if similar is not None and bool(similar[roots, root].any()):
+        return "similar"
+    return None
 
 
 def _features(row: np.ndarray) -> dict[str, float]:
@@ -287,27 +309,42 @@ def _plan_item(
 ) -> Placement | None:
     if board is None or not len(board) or profile.cold:
         return None
-    roots = np.argsort(-profile.root_weight)[:3]
-    roots = roots[profile.root_weight[roots] > 0]
-    picked = board.pick(profile.cats[:8], roots, now, rng, exclude)
-    if picked is None:
-        return None
-    pos, match = picked
-    products = board.products[pos]
-    if match == "category":
-        hits = products[np.isin(snap.cat[products], profile.cats[:8])]
+    if slot == "launch":
+        # the allocation plan (allocation.py): every interest of the shopper, each store at its level
+        roots = np.flatnonzero(profile.root_weight > 0)
+        best_of: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]] = {}
+
+        def value_of(positions: np.ndarray) -> np.ndarray:
+            values = []
+            for pos in positions:
+                got = _best_item(snap, state, interests, board.products[int(pos)], profile.cats, roots, board.similar)
+                best_of[int(pos)] = got
+                values.append(float(got[3][0]))
+            return np.asarray(values)
+
+        picked = board.pick_planned(profile.cats, roots, now, rng, exclude, value_of)
+        if picked is None:
+            return None
+        pos, match = picked
+        chosen_arr, x, pctr_arr, ev_arr, _ = best_of[pos]
+        chosen, pctr, pcvr, ev = int(chosen_arr[0]), pctr_arr[:1], pctr_arr[1:2], float(ev_arr[0])
     else:
-        hits = products[np.isin(snap.root[products], roots)]
-    # of the store's (best few) products this shopper cares about, the one worth most to them: the plan's
-    # slot costs the page less expected GMV that way
-    options = (hits if len(hits) else products)[:PLAN_OPTIONS]
-    x_all = feature_matrix(snap, interests, options)
-    pctr_all, pcvr_all = _predict(state, x_all)
-    ev_all = pctr_all * pcvr_all * snap.price[options]
-    best = int(np.argmax(ev_all))
-    chosen = options[best]
-    x, pctr, pcvr = x_all[best : best + 1], pctr_all[best : best + 1], pcvr_all[best : best + 1]
-    ev = float(ev_all[best])
+        roots = np.argsort(-profile.root_weight)[:3]
+        roots = roots[profile.root_weight[roots] > 0]
+        picked = board.pick(profile.cats[:8], roots, now, rng, exclude)
+        if picked is None:
+            return None
+        pos, match = picked
+        chosen_arr, x, pctr_arr, ev_arr, _ = _best_item(
+            snap,
+            state,
+            interests,
+            board.products[pos],
+            profile.cats[:8] if match == "category" else profile.cats[:0],
+            roots,
+            None,
+        )
+        chosen, pctr, pcvr, ev = int(chosen_arr[0]), pctr_arr[:1], pctr_arr[1:2], float(ev_arr[0])
     target = float(board.target(np.asarray([pos]), now)[0])
     board.delivered[pos] += 1  # counted now, so concurrent requests see the store move toward its target
     plan: dict[str, Any] = {
@@ -335,6 +372,40 @@ def _plan_item(
         features=features,
         plan=plan,
         quality=True if slot == "launch" else None,
+    )
+
+
+def _best_item(
+    snap: Snapshot,
+    state: ServingState,
+    interests: Interests,
+    products: np.ndarray,
+    cats: np.ndarray,
+    roots: np.ndarray,
+    similar: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Of a store's (best few) products, the one worth most to this shopper among those matching their
+    narrowest interest (leaf, then top-level, then similar top-level category; any if none): a plan slot
+    costs the page less expected GMV that way. Returns ([item], features row, [pctr, pcvr], [ev], match)."""
+    hits, match = products[:0], "any"
+    if len(cats):
+        hits, match = products[np.isin(snap.cat[products], cats)], "category"
+    if not len(hits) and len(roots):
+        hits, match = products[np.isin(snap.root[products], roots)], "top_category"
+    if not len(hits) and similar is not None and len(roots):
+        wide = np.flatnonzero(similar[roots].any(axis=0))
+        hits, match = products[np.isin(snap.root[products], wide)], "similar"
+    options = (hits if len(hits) else products)[:PLAN_OPTIONS]
+    x_all = feature_matrix(snap, interests, options)
+    pctr_all, pcvr_all = _predict(state, x_all)
+    ev_all = pctr_all * pcvr_all * snap.price[options]
+    best = int(np.argmax(ev_all))
+    return (
+        options[best : best + 1],
+        x_all[best : best + 1],
+        np.asarray([pctr_all[best], pcvr_all[best]]),
+        ev_all[best : best + 1],
+        match,
     )
 
 

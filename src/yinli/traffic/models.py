@@ -127,6 +127,12 @@ class LaunchEnrolment(Base):
     reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     withheld_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # guaranteed delivery (traffic/allocation.py): the quota the plan asked before sizing it to the
+    # forecast supply, why it was sized so, the targeting level it is served at, and the round's plan
+    asked_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    plan_note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    targeting: Mapped[str] = mapped_column(String(12), default="category", server_default="category")
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         CheckConstraint("status in ('active','reached','expired','withheld')", name="status"),

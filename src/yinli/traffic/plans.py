@@ -38,11 +38,10 @@ from yinli.core.settings import Settings
 from yinli.merchants.models import Store, StoreStatus
 from yinli.merchants.service import get_policy, is_new_merchant
 from yinli.orders.metrics import StoreMetrics, rates
-from yinli.traffic import ranking
+from yinli.traffic import allocation, ranking
+from yinli.traffic import board as board_mod
 from yinli.traffic.models import BoostChange, BoostMembership, LaunchEnrolment, LaunchStatus, TrafficEvent, TrafficPlan
-
-HOUR = 3600.0
-DAY = 86400.0
+from yinli.traffic.snapshot import Snapshot
 
 
 @dataclass
@@ -57,6 +56,12 @@ class LaunchConfig:
     max_refund_rate: float = 0.3
     min_orders_for_rates: int = 10
     max_noise: float = 0.6  # mean marketing noise of listed titles
+    # guaranteed delivery (allocation.py): quotas sized to forecast supply, the HWM plan, widening
+    sizing: bool = True  # size a new enrolment's quota to what the forecast supply can carry
+    fill: float = 0.7  # share of the forecast free supply a sized quota may use (forecasts err)
+    min_quota: int = 10  # a sized quota never goes below this (flagged when supply cannot carry it)
+    alpha_max: float = 0.8  # a contract needing more of its segments' slots than this is widened
+    behind_widen: float = 0.5  # ...and so is one delivered below this share of its paced target
 
 
 @dataclass
@@ -138,141 +143,6 @@ def do_set_boost_config(session: Session, clock: Clock, actor: Actor | None, cha
     return new
 
 
-# --- the pacing controller (serving side, in memory) ---------------------------------------------------
-
-
-def cumulative_traffic(t: np.ndarray | float, profile: np.ndarray, cum: np.ndarray | None = None) -> np.ndarray:
-    """Expected share of a day's traffic from epoch to `t`, in days (1.0 per whole day)."""
-    t = np.asarray(t, dtype=np.float64)
-    if cum is None:
-        cum = np.concatenate([[0.0], np.cumsum(profile)])
-    days, rest = np.divmod(t, DAY)
-    hour = np.minimum((rest // HOUR).astype(np.int64), 23)
-    return days + cum[hour] + profile[hour] * (rest - hour * HOUR) / HOUR
-
-
-@dataclass
-class Board:
-    """Stores owed paced impressions (launch enrolments or boost budgets), by store index of a snapshot.
-
-    `delivered` is mutable: each quality impression served increments it; the background round resets it
-    from the event log (the durable count)."""
-
-    store: np.ndarray  # snapshot store indices
-    store_ids: np.ndarray
-    quota: np.ndarray
-    delivered: np.ndarray
-    start: np.ndarray  # epoch seconds
-    end: np.ndarray
-    by_cat: dict[int, np.ndarray]  # compact category -> board positions
-    by_root: dict[int, np.ndarray]
-    products: list[np.ndarray]  # per board position: the store's products, best first
-    profile: np.ndarray  # 24 hourly traffic shares
-    lead: float = 0.0
-    tiers: list[str] = field(default_factory=list)
-    position_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # store index -> position
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def __post_init__(self) -> None:
-        self._cum = np.concatenate([[0.0], np.cumsum(self.profile)])
-        finish = self.start + (self.end - self.start) * (1 - self.lead)
-        self._c_start = cumulative_traffic(self.start, self.profile, self._cum)
-        self._c_finish = cumulative_traffic(finish, self.profile, self._cum)
-        self._finish = finish
-
-    def target(self, positions: np.ndarray, now: float) -> np.ndarray:
-        """Impressions a store should have had by `now`: its quota times the share of its window's expected
-        traffic (hour-of-day profile) that has passed, the window shortened by `lead`."""
-        done = cumulative_traffic(np.minimum(now, self._finish[positions]), self.profile, self._cum)
-        span = self._c_finish[positions] - self._c_start[positions]
-        share = (done - self._c_start[positions]) / np.maximum(span, 1e-9)
-        return self.quota[positions] * np.clip(share, 0.0, 1.0)
-
-    def pick(
-        self, cats: np.ndarray, roots: np.ndarray, now: float, rng: np.random.Generator, exclude: set[int]
-    ) -> tuple[int, str] | None:
-        """The most-behind store the shopper cares about: (board position, 'category' | 'top_category')."""
-        for match, keys, index in (("category", cats, self.by_cat), ("top_category", roots, self.by_root)):
-            found = [index[int(k)] for k in keys if int(k) in index]
-            if not found:
-                continue
-            positions = np.unique(np.concatenate(found))
-            live = (self.start[positions] <= now) & (now < self.end[positions])
-            positions = positions[live & (self.delivered[positions] < self.quota[positions])]
-            if exclude:
-                positions = positions[~np.isin(self.store[positions], list(exclude))]
-            if not len(positions):
-                continue
-            burst = np.maximum(1.0, 0.01 * self.quota[positions])  # lets a store start at once
-            deficit = (self.target(positions, now) + burst - self.delivered[positions]) / self.quota[positions]
-            behind = deficit > 0
-            if behind.any():
-                scores = np.where(behind, deficit, -np.inf) + rng.random(len(positions)) * 1e-6
-                return int(positions[int(np.argmax(scores))]), match
-        return None
-
-
-def build_board(
-    snap: Any,
-    store_ids: np.ndarray,
-    quota: np.ndarray,
-    delivered: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    profile: np.ndarray,
-    lead: float,
-    tiers: list[str] | None = None,
-) -> Board:
-    """Index the stores' products by category for the controller (only stores the snapshot can show)."""
-    idx = snap.store_index(np.asarray(store_ids, np.int64)) if len(store_ids) else np.zeros(0, np.int64)
-    keep = np.flatnonzero(idx >= 0)
-    keep = np.asarray([k for k in keep if snap.store_ptr[idx[k] + 1] > snap.store_ptr[idx[k]]], np.int64)
-    by_cat: dict[int, list[int]] = {}
-    by_root: dict[int, list[int]] = {}
-    products = []
-    for pos, k in enumerate(keep):
-        s = idx[k]
-        items = snap.store_items[snap.store_ptr[s] : snap.store_ptr[s + 1]]
-        products.append(items)
-        for c in np.unique(snap.cat[items]):
-            by_cat.setdefault(int(c), []).append(pos)
-        for r in np.unique(snap.root[items]):
-            by_root.setdefault(int(r), []).append(pos)
-    position_of = np.full(len(snap.store_ids), -1, np.int64)
-    position_of[idx[keep]] = np.arange(len(keep))
-    return Board(
-        position_of=position_of,
-        store=idx[keep].astype(np.int64),
-        store_ids=np.asarray(store_ids, np.int64)[keep],
-        quota=np.asarray(quota, np.float64)[keep],
-        delivered=np.asarray(delivered, np.float64)[keep].copy(),
-        start=np.asarray(start, np.float64)[keep],
-        end=np.asarray(end, np.float64)[keep],
-        by_cat={k: np.asarray(v, np.int64) for k, v in by_cat.items()},
-        by_root={k: np.asarray(v, np.int64) for k, v in by_root.items()},
-        products=products,
-        profile=profile,
-        lead=lead,
-        tiers=[tiers[k] for k in keep] if tiers else [],
-    )
-
-
-def traffic_profile(session: Session, now: datetime) -> np.ndarray:
-    """Hour-of-day shares of the last 7 days' feed impressions (flat until there is a day of data)."""
-    hours = np.ones(24)
-    times = session.scalars(
-        select(TrafficEvent.occurred_at).where(
-            TrafficEvent.kind == "impression", TrafficEvent.occurred_at >= now - timedelta(days=7)
-        )
-    ).all()
-    if len(times) >= 24 * 20:
-        for t in times:
-            hours[t.hour] += 1
-    return hours / hours.sum()
-
-
 # --- background rounds (database side) -----------------------------------------------------------------
 
 
@@ -315,13 +185,21 @@ def red_flags(session: Session, store_ids: list[int], config: LaunchConfig, now:
     return flags
 
 
-def run_launch_round(session: Session, clock: Clock, settings: Settings) -> dict[str, int]:
-    """Enrol new merchants, recount delivery from the log, close windows, (re)check red flags."""
+def run_launch_round(
+    session: Session, clock: Clock, settings: Settings, snap: Snapshot | None = None
+) -> dict[str, int]:
+    """Enrol new merchants (quota sized to the forecast supply), recount delivery from the log, close
+    windows, (re)check red flags, and solve the allocation plan for the open enrolments (allocation.py).
+    `snap`: the serving snapshot (interests and categories) the forecast reads; without one (the very
+    first round) quotas are not sized and the plan serves greedily in enrolment order."""
     now = clock.now()
     config = get_launch_config(session, settings)
     policy = get_policy(session, settings)
     enrolled = {e.store_id: e for e in session.scalars(select(LaunchEnrolment).with_for_update())}
     window = timedelta(days=config.window_days)
+    profile = board_mod.traffic_profile(session, now)
+    fc = allocation.forecast(session, now, snap, config.share) if snap is not None else None
+    contracts = _Contracts(session, snap, profile, config.lead, now)
     created = 0
     for store in session.scalars(
         select(Store).where(Store.status == StoreStatus.ACTIVE.value, Store.first_listed_at.is_not(None))
@@ -333,11 +211,23 @@ def run_launch_round(session: Session, clock: Clock, settings: Settings) -> dict
             store_id=store.id,
             status=LaunchStatus.ACTIVE.value,
             quota=config.quota,
+            asked_quota=config.quota,
             delivered=0,
             started_at=store.first_listed_at,
             ends_at=store.first_listed_at + window,
             updated_at=now,
+            targeting=allocation.LEVELS[0],
         )
+        if fc is not None and config.sizing:
+            booked = [e2 for e2 in enrolled.values() if e2.status == LaunchStatus.ACTIVE]
+            e.quota, e.plan_note = allocation.size_quota(
+                fc,
+                contracts.of(booked),
+                contracts.of([e])[0],
+                config.quota,
+                fill=config.fill,
+                min_quota=config.min_quota,
+            )
         session.add(e)
         enrolled[store.id] = e
         created += 1
@@ -362,8 +252,89 @@ def run_launch_round(session: Session, clock: Clock, settings: Settings) -> dict
             e.status = LaunchStatus.WITHHELD.value if flag else LaunchStatus.ACTIVE.value
             e.withheld_reason = flag
         e.updated_at = now
+    if fc is not None and fc.known and config.sizing:
+        # enrolled before there was a forecast (a new platform's first hours): sized once one exists
+        unsized = [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE and _unsized(e)]
+        for e in unsized:
+            booked = [
+                b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and b is not e and not _unsized(b)
+            ]
+            quota, note = allocation.size_quota(
+                fc, contracts.of(booked), contracts.of([e])[0], e.quota, fill=config.fill, min_quota=config.min_quota
+            )
+            e.quota, e.plan_note = max(quota, min(e.quota, e.delivered + 1)), note
+    if fc is not None and fc.known:  # no forecast yet: the boards serve greedily (alpha 1, enrolment order)
+        _plan(fc, [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE], contracts, config, now)
     session.flush()
     return {"enrolled": created, "open": len(open_ids)}
+
+
+def _unsized(e: LaunchEnrolment) -> bool:
+    return (e.plan_note or "").startswith(allocation.NO_FORECAST)
+
+
+class _Contracts:
+    """Enrolments as the planner's contracts: their products' categories (compact snapshot indices, from
+    the catalog so a store listed since the snapshot counts) and the traffic left in their windows."""
+
+    def __init__(self, session: Session, snap: Snapshot | None, profile: np.ndarray, lead: float, now: datetime):
+        self.session, self.snap, self.profile, self.lead, self.now = session, snap, profile, lead, now
+
+    def of(self, rows: list[LaunchEnrolment]) -> list[allocation.Contract]:
+        snap = self.snap
+        if snap is None or not rows:
+            return []
+        cats: dict[int, set[int]] = {}
+        for store_id, category_id in self.session.execute(
+            select(Product.store_id, Product.category_id).where(
+                Product.store_id.in_([e.store_id for e in rows]), Product.status == ProductStatus.LISTED.value
+            )
+        ):
+            cats.setdefault(store_id, set()).add(category_id)
+        start = np.asarray([e.started_at.timestamp() for e in rows])
+        end = np.asarray([e.ends_at.timestamp() for e in rows])
+        finish = start + (end - start) * (1 - self.lead)
+        now = self.now.timestamp()
+        left = board_mod.cumulative_traffic(finish, self.profile) - board_mod.cumulative_traffic(
+            np.minimum(now, finish), self.profile
+        )
+        out = []
+        for e, days in zip(rows, left, strict=True):
+            ids = np.asarray(sorted(cats.get(e.store_id, ())), np.int64)
+            pos = np.minimum(np.searchsorted(snap.category_ids, ids), max(len(snap.category_ids) - 1, 0))
+            pos = pos[snap.category_ids[pos] == ids] if len(ids) and len(snap.category_ids) else pos[:0]
+            level = allocation.level_of(e.targeting)
+            need = max(float(e.quota - (e.delivered or 0)), 0.0)
+            out.append(allocation.Contract(e.store_id, need, float(max(days, 0.0)), pos, snap.cat_root[pos], level))
+        return out
+
+
+def _plan(
+    fc: allocation.Forecast,
+    rows: list[LaunchEnrolment],
+    contracts: _Contracts,
+    config: LaunchConfig,
+    now: datetime,
+) -> None:
+    """Solve the round's allocation plan and keep it on the enrolments (the boards serve from it)."""
+    planned = contracts.of(rows)
+    for e, c in zip(rows, planned, strict=True):
+        span = (e.ends_at - e.started_at).total_seconds() * (1 - config.lead)
+        elapsed = min(max((now - e.started_at).total_seconds() / max(span, 1.0), 0.0), 1.0)
+        # a contract far behind its (linear) target a third of the way in gets wider targeting at once
+        if elapsed >= 0.3 and e.delivered < config.behind_widen * e.quota * elapsed:
+            c.level = min(c.level + 1, len(allocation.LEVELS) - 1)
+    for e, c, a in zip(rows, planned, allocation.plan(fc, planned, config.alpha_max), strict=True):
+        e.targeting = allocation.LEVELS[c.level]
+        e.plan = {
+            "alpha": round(a.alpha, 4) if a.alpha < 1e6 else None,
+            "order": a.order,
+            "supply_per_day": round(a.supply_per_day, 1),
+            "need": round(c.need, 1),
+            "days_left": round(c.days_left, 3),
+            "feasible": a.feasible,
+            "planned_at": now.isoformat(),
+        }
 
 
 def _delivered(session: Session, store_ids: list[int]) -> dict[int, int]:
@@ -388,9 +359,12 @@ class LaunchKpi:
     withheld: int
     reached: int
     expired: int
-    coverage: float | None  # reached / (reached + expired)
+    coverage: float | None  # reached / (reached + expired): THE coverage (API, ops console, simulator)
     launch_impressions: int
+    quality_impressions: int  # feed.quality_level impressions of enrolled stores, launch slots and organic
     gmv_cost_fen: int  # expected GMV of the organic items the launch slots displaced, less theirs
+    sized_down: int  # quota sized below the asked one to fit the forecast supply
+    supply_short: int  # the supply cannot carry even the minimum quota (flagged in the plan note)
 
 
 def launch_kpi(session: Session) -> LaunchKpi:
@@ -404,7 +378,23 @@ def launch_kpi(session: Session) -> LaunchKpi:
     ):
         impressions += 1
         cost += int((features or {}).get("displaced_ev_fen", 0)) - int(expected)
+    quality = session.scalar(
+        select(func.count()).where(
+            TrafficEvent.kind == "impression",
+            TrafficEvent.quality.is_(True),
+            TrafficEvent.store_id.in_(select(LaunchEnrolment.store_id)),
+        )
+    )
+    sized_down = session.scalar(
+        select(func.count()).where(
+            LaunchEnrolment.asked_quota.is_not(None), LaunchEnrolment.quota < LaunchEnrolment.asked_quota
+        )
+    )
+    short = session.scalar(select(func.count()).where(LaunchEnrolment.plan_note.like(f"{allocation.SHORT}%")))
     return LaunchKpi(
+        quality_impressions=int(quality or 0),
+        sized_down=int(sized_down or 0),
+        supply_short=int(short or 0),
         enrolled=sum(counts.values()),
         active=counts.get("active", 0),
         withheld=counts.get("withheld", 0),

@@ -106,6 +106,15 @@ class LaunchConfigIn(Input):
     max_refund_rate: Rate | None = None
     min_orders_for_rates: Count | None = None
     max_noise: Rate | None = None
+    sizing: bool | None = Field(None, description="Size each new quota to what the forecast supply can carry.")
+    fill: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        None, description="Share of the forecast free supply a sized quota may use."
+    )
+    min_quota: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
+    alpha_max: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        None, description="An enrolment needing more than this share of its segments' slots is widened."
+    )
+    behind_widen: Rate | None = None
 
 
 class LaunchConfigOut(Output):
@@ -119,6 +128,11 @@ class LaunchConfigOut(Output):
     max_refund_rate: float
     min_orders_for_rates: int
     max_noise: float
+    sizing: bool
+    fill: float
+    min_quota: int
+    alpha_max: float
+    behind_widen: float
 
 
 class BoostTierIO(Input):
@@ -154,7 +168,12 @@ class LaunchKpiOut(Output):
     expired: int
     coverage: float | None = Field(description="Reached / (reached + expired): the share that got its quota in time.")
     launch_impressions: int
+    quality_impressions: int = Field(
+        description="Quality impressions of enrolled stores in their windows, launch slots and organic alike."
+    )
     gmv_cost_fen: int = Field(description="Expected GMV of the organic items displaced, less the launch items'.")
+    sized_down: int = Field(description="Enrolments whose quota was sized below the asked one to fit forecast supply.")
+    supply_short: int = Field(description="Enrolments the forecast supply cannot carry even at the minimum quota.")
 
 
 class EnrolmentOut(Output):
@@ -166,6 +185,12 @@ class EnrolmentOut(Output):
     ends_at: datetime
     reached_at: datetime | None
     withheld_reason: str | None
+    asked_quota: int | None = Field(description="The plan's quota before sizing to forecast supply.")
+    plan_note: str | None = Field(description="Why the quota is what it is (forecast supply, minimum).")
+    targeting: str = Field(description="category | top_category | similar: which shoppers it is served to.")
+    plan: dict[str, Any] | None = Field(
+        description="The round's allocation: alpha, order, supply_per_day, need, days_left, feasible."
+    )
 
 
 class LaunchCoverageOut(Output):

@@ -32,7 +32,7 @@ from yinli.core.errors import Forbidden, InvalidInput, NotFound
 from yinli.core.ids import decode_cursor
 from yinli.core.settings import Settings
 from yinli.merchants.service import get_policy
-from yinli.traffic import candidates, events, experiments, model, plans
+from yinli.traffic import allocation, board, candidates, events, experiments, model, plans
 from yinli.traffic.experiments import ActiveExperiment, Assignment
 from yinli.traffic.features import FeatureStore
 from yinli.traffic.feed import FeedPage, ServingState, serve
@@ -90,8 +90,13 @@ class TrafficEngine:
             with database.session() as session:
                 self.active = experiments.load_active(session)
                 seen = events.consume_outbox(session, self.clock, assign=self.assign)
+            if self.state is None:  # the launch round forecasts from the serving snapshot: have one
+                with database.read_sessions() as session:
+                    self.features.follow(session, self.clock)
+                    self._build(session, force=True)
+            assert self.state is not None
             with database.session() as session:
-                plans.run_launch_round(session, self.clock, self.settings)
+                plans.run_launch_round(session, self.clock, self.settings, self.state.snapshot)
                 plans.run_boost_round(session, self.clock)
             with database.read_sessions() as session:
                 seen += self.features.follow(session, self.clock)
@@ -122,7 +127,7 @@ class TrafficEngine:
         self.active = experiments.load_active(session)
         launch_cfg = plans.get_launch_config(session, self.settings)
         boost_cfg = plans.get_boost_config(session)
-        profile = plans.traffic_profile(session, now)
+        profile = board.traffic_profile(session, now)
         self.state = ServingState(
             snapshot=snap,
             ranker=self._load_model(),
@@ -134,9 +139,12 @@ class TrafficEngine:
             boost_enabled=boost_cfg.enabled,
         )
 
-    def _launch_board(self, session: Session, snap: Snapshot, profile: np.ndarray, lead: float) -> plans.Board:
+    def _launch_board(self, session: Session, snap: Snapshot, profile: np.ndarray, lead: float) -> board.Board:
         rows = list(session.scalars(select(LaunchEnrolment).where(LaunchEnrolment.status == LaunchStatus.ACTIVE.value)))
-        return plans.build_board(
+        # the round's allocation plan (allocation.py); an enrolment not planned yet is served first, greedily
+        planned = [e.plan or {} for e in rows]
+        alpha = [p.get("alpha") for p in planned]
+        return board.build_board(
             snap,
             np.asarray([e.store_id for e in rows], np.int64),
             np.asarray([e.quota for e in rows]),
@@ -145,16 +153,22 @@ class TrafficEngine:
             np.asarray([e.ends_at.timestamp() for e in rows]),
             profile,
             lead,
+            plan={
+                "alpha": np.asarray([1.0 if a is None else float(a) for a in alpha]),
+                "rank": np.asarray([int(p.get("order", -1)) for p in planned]),
+                "level": np.asarray([allocation.level_of(e.targeting) for e in rows], np.int64),
+            },
+            similar=allocation.similar_roots(snap),
         )
 
     def _boost_board(
         self, session: Session, snap: Snapshot, profile: np.ndarray, config: plans.BoostConfig, now: Any
-    ) -> plans.Board:
+    ) -> board.Board:
         budget = {t.name: t.daily_impressions for t in config.tiers}
         rows = [m for m in session.scalars(select(BoostMembership)) if m.tier in budget]
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         done = plans.boost_delivered_today(session, [m.store_id for m in rows], day)
-        return plans.build_board(
+        return board.build_board(
             snap,
             np.asarray([m.store_id for m in rows], np.int64),
             np.asarray([budget[m.tier] for m in rows]),

@@ -128,6 +128,7 @@ LABELS: dict[str, dict[str, str]] = {
     "plan": {"active": "进行中", "ended": "已结束"},
     "commission": {"pending": "待结算", "payable": "可结算", "reversed": "已冲销"},
     "launch": {"active": "扶持中", "withheld": "暂停扶持", "reached": "已达成", "expired": "未达成"},
+    "targeting": {"category": "同类目兴趣", "top_category": "同一级类目兴趣", "similar": "相似人群"},
     "experiment": {"active": "进行中", "stopped": "已停止"},
     "policy": {"user_first": "用户优先", "gmv_only": "只看成交额"},
     "tier": {"rising": "潜力", "growing": "成长", "star": "明星"},

@@ -60,19 +60,26 @@ def test_infeasible_at_the_widest_level_says_so() -> None:
     assert not planned.feasible and c.level == len(allocation.LEVELS) - 1
 
 
-def test_sizing_leaves_room_for_booked_contracts_and_respects_the_floor() -> None:
+def test_sizing_leaves_room_for_booked_contracts_and_flags_thin_traffic() -> None:
     fc = _forecast([100.0], [100.0])
     booked = [_contract(1, need=60, days=1.0, cats=[0], cat_roots=[0])]
     new = _contract(2, need=0, days=1.0, cats=[0], cat_roots=[0])
-    quota, note = allocation.size_quota(fc, booked, new, 200, fill=0.5, min_quota=5)
-    assert quota == 20 and "sized" in note  # (100 - 60) × 1 day × 0.5
-    quota, _ = allocation.size_quota(fc, booked, new, 10, fill=0.5, min_quota=5)
-    assert quota == 10  # the asked quota fits
-    full = [_contract(1, need=100, days=1.0, cats=[0], cat_roots=[0])]
-    quota, note = allocation.size_quota(fc, full, new, 200, fill=0.5, min_quota=5)
-    assert quota == 5 and "cannot carry" in note
-    quota, note = allocation.size_quota(Forecast.empty(1, 1), [], new, 200, fill=0.5, min_quota=5)
-    assert quota == 200 and "no supply forecast" in note
+    free = allocation.free_supply(fc, booked)
+    assert abs(free[0] - 40.0) < 1e-3
+    quota, note = allocation.size_quota(fc, free.copy(), new, 200, fill=0.5, warn_below=5)
+    assert quota == 20 and note.startswith("sized")  # (100 - 60) × 1 day × 0.5
+    quota, note = allocation.size_quota(fc, free.copy(), new, 10, fill=0.5, warn_below=5)
+    assert quota == 10 and "carries the asked quota" in note
+    # what a booked quota takes is gone for the next one: two stores cannot both book the same slots
+    shared = free.copy()
+    first, _ = allocation.size_quota(fc, shared, new, 200, fill=0.5, warn_below=5)
+    second, _ = allocation.size_quota(fc, shared, _contract(3, 0, 1.0, [0], [0]), 200, fill=0.5, warn_below=5)
+    assert first == 20 and second == 10  # (40 - 20) × 0.5
+    full = allocation.free_supply(fc, [_contract(1, need=97, days=1.0, cats=[0], cat_roots=[0])])
+    quota, note = allocation.size_quota(fc, full, new, 200, fill=0.5, warn_below=5)
+    assert quota == 1 and note.startswith(allocation.SHORT)  # never more than the supply; flagged
+    quota, note = allocation.size_quota(Forecast.empty(1, 1), np.zeros(1), new, 200, fill=0.5, warn_below=5)
+    assert quota == 200 and note.startswith(allocation.NO_FORECAST)
 
 
 @settings(deadline=None, max_examples=60)

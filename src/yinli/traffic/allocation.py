@@ -11,10 +11,11 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
    online they are eligible for both, so the plan errs on the safe side). Requests from shoppers with no
    known interest (cold, or visitors) are supply no contract can use: such an impression is never a
    quality one (`quality.py`).
-2. **Size** (`size_quota`): a new enrolment asks for the plan's `quota`; it gets what the supply left by
-   the contracts already booked can carry over its window at `fill` (0.7: forecasts err), never more
-   than asked and never less than `min_quota` — an enrolment kept at the minimum that the supply cannot
-   carry is flagged in its plan note, so operators see a quota the platform cannot honour before it fails.
+2. **Size** (`size_quota`, admission control): a new enrolment asks for the plan's `quota`; it gets what
+   the supply left by the contracts already booked can carry over its window at `fill` (0.7: forecasts
+   err), never more than asked — the way guaranteed delivery books only what the inventory holds. A
+   quota below `warn_below` is flagged in its plan note (its category's interested traffic is too thin to
+   carry a meaningful quota), so operators see it when it is booked, not when the window closes.
 3. **Plan** (`plan`, HWM): contracts ordered by eligible supply, least first (the least flexible choose
    first); each takes the fraction `alpha` of its segments' remaining supply rate that meets its
    remaining need (quota − delivered) over the expected traffic left in its window. A contract whose
@@ -35,7 +36,7 @@ The plan is a few numbers per enrolment (alpha, order, level, forecast supply), 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,7 +52,7 @@ MIN_SPAN_DAYS = 0.25  # a younger log is extrapolated from at least six hours
 SIMILAR_LIFT = 1.25
 SIMILAR_MIN_SHOPPERS = 3
 NO_FORECAST = "no supply forecast yet"
-SHORT = "supply cannot carry it"  # how a plan note flags a quota kept at the minimum the supply cannot carry
+SHORT = "thin interested traffic"  # how a plan note flags a quota below warn_below
 
 
 def level_of(targeting: str | None) -> int:
@@ -125,7 +126,6 @@ def similar_roots(snap: object) -> np.ndarray:
 
 def forecast(session: Session, now: datetime, snap: object, share: float) -> Forecast:
     """Forecast launch-slot supply per segment from the last FORECAST_DAYS of feed impressions."""
-    n_roots, n_cats = len(snap.root_ids), len(snap.category_ids)  # type: ignore[attr-defined]
     since = now - timedelta(days=FORECAST_DAYS)
     rows = session.execute(
         select(TrafficEvent.shopper_id, func.count(func.distinct(TrafficEvent.request_id)), func.count())
@@ -138,23 +138,33 @@ def forecast(session: Session, now: datetime, snap: object, share: float) -> For
         )
     )
     if not rows or first is None:
-        return Forecast.empty(n_roots, n_cats)
-    span = max(MIN_SPAN_DAYS, (now - first) / timedelta(days=1))
-    requests = sum(int(r) for _, r, _ in rows)
+        return Forecast.empty(len(snap.root_ids), len(snap.category_ids))  # type: ignore[attr-defined]
+    requests = {int(shopper or 0): int(n) for shopper, n, _ in rows}
     impressions = sum(int(i) for _, _, i in rows)
-    slots = float(round(impressions / max(requests, 1) * share))
+    page = impressions / max(sum(requests.values()), 1)
+    return forecast_from(snap, requests, (now - first) / timedelta(days=1), float(round(page * share)))
+
+
+def forecast_from(snap: object, requests: dict[int, int], span_days: float, slots_per_request: float) -> Forecast:
+    """The forecast from feed requests per shopper (0: visitors) over `span_days`: a request counts for
+    the categories its shopper is interested in, split by interest weight (the module doc, step 1)."""
+    n_roots, n_cats = len(snap.root_ids), len(snap.category_ids)  # type: ignore[attr-defined]
+    if not requests:
+        return Forecast.empty(n_roots, n_cats)
+    span = max(MIN_SPAN_DAYS, span_days)
     root_rate, cat_rate = np.zeros(n_roots), np.zeros(n_cats)
     warm = 0
     affinities: dict[int, dict[int, float]] = snap.affinities  # type: ignore[attr-defined]
-    for shopper, n_requests, _ in rows:
-        cats, weights, roots = interest_roots(snap, affinities.get(int(shopper or 0), {}))
+    for shopper, n_requests in requests.items():
+        cats, weights, roots = interest_roots(snap, affinities.get(shopper, {}))
         if not len(cats):
             continue
-        warm += int(n_requests)
-        per_day = int(n_requests) * slots / span
+        warm += n_requests
+        per_day = n_requests * slots_per_request / span
         np.add.at(cat_rate, cats, per_day * weights / weights.sum())
         np.add.at(root_rate, roots, per_day * weights / weights.sum())
-    return Forecast(span, requests / span, warm / span, slots, root_rate, cat_rate, similar_roots(snap))
+    total = sum(requests.values())
+    return Forecast(span, total / span, warm / span, slots_per_request, root_rate, cat_rate, similar_roots(snap))
 
 
 @dataclass
@@ -253,33 +263,36 @@ def _solve(fc: Forecast, contracts: Sequence[Contract], alpha_max: float) -> lis
     return [result[k] for k in range(len(contracts))]
 
 
-def size_quota(
-    fc: Forecast,
-    booked: Iterable[Contract],
-    new: Contract,
-    asked: int,
-    *,
-    fill: float,
-    min_quota: int,
-) -> tuple[int, str]:
-    """(quota, note) for a new enrolment: what the supply left by the booked contracts can carry over its
-    window at `fill`, at its widest direct-interest level (top-level category)."""
-    if not fc.known:
-        return asked, f"{NO_FORECAST} (empty log): asked quota kept until a round has one"
-    booked = list(booked)
+def free_supply(fc: Forecast, booked: Sequence[Contract]) -> np.ndarray:
+    """Slots/day per root segment left once the booked contracts take their plan's share."""
     remaining = fc.root_rate.copy()
     for a, c in zip(_solve(fc, booked, float("inf")), booked, strict=True):
         segs, rates = eligible_rates(fc, c)
         if len(segs):
             remaining[segs] -= np.minimum(remaining[segs], min(a.alpha, 1.0) * rates)
+    return remaining
+
+
+def size_quota(
+    fc: Forecast, free: np.ndarray, new: Contract, asked: int, *, fill: float, warn_below: int
+) -> tuple[int, str]:
+    """(quota, note) for a new enrolment: what the free supply (`free_supply`) can carry over its window
+    at `fill`, at its widest direct-interest level (top-level category), never more than asked and at least
+    1. Admission control, as guaranteed delivery books only what the inventory holds: a quota below
+    `warn_below` is flagged SHORT in the note (the category's interested traffic is too thin), so
+    operators see it before the window. Takes the booked quota out of `free` (in place)."""
+    if not fc.known:
+        return asked, f"{NO_FORECAST} (empty log): asked quota kept until a round has one"
     probe = Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=1)
     segs, _ = eligible_rates(fc, probe)
-    carry = float(remaining[segs].sum()) * new.days_left * fill if len(segs) else 0.0
-    quota = min(asked, int(carry + 1e-6))  # the bisection errs up by a hair
+    carry = float(free[segs].sum()) * new.days_left * fill if len(segs) else 0.0
+    quota = max(1, min(asked, int(carry + 1e-6)))  # the bisection errs up by a hair
+    if len(segs) and new.days_left > 0:
+        alpha = _take(free, segs, free[segs], quota / new.days_left)
+        if np.isfinite(alpha):
+            free[segs] -= np.minimum(free[segs], alpha * free[segs])
     if quota >= asked:
         return asked, f"forecast supply carries the asked quota ({carry:.0f} slots at fill {fill:.0%})"
-    if quota < min_quota:
-        return min_quota, (
-            f"{SHORT}: forecast {carry:.0f} slots in the window at fill {fill:.0%}; kept at the minimum {min_quota}"
-        )
+    if quota < warn_below:
+        return quota, f"{SHORT}: forecast {carry:.0f} slots in the window at fill {fill:.0%} (quota {quota})"
     return quota, f"sized to forecast supply: {quota} of {asked} asked ({carry:.0f} slots at fill {fill:.0%})"

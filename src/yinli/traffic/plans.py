@@ -59,7 +59,7 @@ class LaunchConfig:
     # guaranteed delivery (allocation.py): quotas sized to forecast supply, the HWM plan, widening
     sizing: bool = True  # size a new enrolment's quota to what the forecast supply can carry
     fill: float = 0.7  # share of the forecast free supply a sized quota may use (forecasts err)
-    min_quota: int = 10  # a sized quota never goes below this (flagged when supply cannot carry it)
+    warn_below: int = 10  # a sized quota below this is flagged: the category's interested traffic is too thin
     alpha_max: float = 0.8  # a contract needing more of its segments' slots than this is widened
     behind_widen: float = 0.5  # ...and so is one delivered below this share of its paced target
 
@@ -200,6 +200,7 @@ def run_launch_round(
     profile = board_mod.traffic_profile(session, now)
     fc = allocation.forecast(session, now, snap, config.share) if snap is not None else None
     contracts = _Contracts(session, snap, profile, config.lead, now)
+    free: np.ndarray | None = None  # forecast supply not yet booked (computed on the first new enrolment)
     created = 0
     for store in session.scalars(
         select(Store).where(Store.status == StoreStatus.ACTIVE.value, Store.first_listed_at.is_not(None))
@@ -219,14 +220,12 @@ def run_launch_round(
             targeting=allocation.LEVELS[0],
         )
         if fc is not None and config.sizing:
-            booked = [e2 for e2 in enrolled.values() if e2.status == LaunchStatus.ACTIVE]
+            if free is None:
+                free = allocation.free_supply(
+                    fc, contracts.of([b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE])
+                )
             e.quota, e.plan_note = allocation.size_quota(
-                fc,
-                contracts.of(booked),
-                contracts.of([e])[0],
-                config.quota,
-                fill=config.fill,
-                min_quota=config.min_quota,
+                fc, free, contracts.of([e])[0], config.quota, fill=config.fill, warn_below=config.warn_below
             )
         session.add(e)
         enrolled[store.id] = e
@@ -255,12 +254,11 @@ def run_launch_round(
     if fc is not None and fc.known and config.sizing:
         # enrolled before there was a forecast (a new platform's first hours): sized once one exists
         unsized = [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE and _unsized(e)]
+        sized = [b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and not _unsized(b)]
+        spare = allocation.free_supply(fc, contracts.of(sized)) if unsized else fc.root_rate
         for e in unsized:
-            booked = [
-                b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and b is not e and not _unsized(b)
-            ]
             quota, note = allocation.size_quota(
-                fc, contracts.of(booked), contracts.of([e])[0], e.quota, fill=config.fill, min_quota=config.min_quota
+                fc, spare, contracts.of([e])[0], e.quota, fill=config.fill, warn_below=config.warn_below
             )
             e.quota, e.plan_note = max(quota, min(e.quota, e.delivered + 1)), note
     if fc is not None and fc.known:  # no forecast yet: the boards serve greedily (alpha 1, enrolment order)
@@ -364,7 +362,7 @@ class LaunchKpi:
     quality_impressions: int  # feed.quality_level impressions of enrolled stores, launch slots and organic
     gmv_cost_fen: int  # expected GMV of the organic items the launch slots displaced, less theirs
     sized_down: int  # quota sized below the asked one to fit the forecast supply
-    supply_short: int  # the supply cannot carry even the minimum quota (flagged in the plan note)
+    supply_short: int  # sized below warn_below: the category's interested traffic is thin (plan note)
 
 
 def launch_kpi(session: Session) -> LaunchKpi:

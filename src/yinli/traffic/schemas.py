@@ -110,7 +110,9 @@ class LaunchConfigIn(Input):
     fill: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
         None, description="Share of the forecast free supply a sized quota may use."
     )
-    min_quota: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
+    warn_below: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="A sized quota below this is flagged: its category's interested traffic is too thin."
+    )
     alpha_max: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
         None, description="An enrolment needing more than this share of its segments' slots is widened."
     )
@@ -130,7 +132,7 @@ class LaunchConfigOut(Output):
     max_noise: float
     sizing: bool
     fill: float
-    min_quota: int
+    warn_below: int
     alpha_max: float
     behind_widen: float
 
@@ -173,7 +175,7 @@ class LaunchKpiOut(Output):
     )
     gmv_cost_fen: int = Field(description="Expected GMV of the organic items displaced, less the launch items'.")
     sized_down: int = Field(description="Enrolments whose quota was sized below the asked one to fit forecast supply.")
-    supply_short: int = Field(description="Enrolments the forecast supply cannot carry even at the minimum quota.")
+    supply_short: int = Field(description="Enrolments whose sized quota is below warn_below (thin interested traffic).")
 
 
 class EnrolmentOut(Output):

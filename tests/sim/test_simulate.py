@@ -5,6 +5,7 @@ reaches the ranking, and the run folder holds what it promises. Runs on SQLite a
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,6 +16,8 @@ from yinli.core.db import Database
 from yinli.inventory.models import Stock
 from yinli.orders.models import Order, OrderLine
 from yinli.payments.models import JournalEntry
+from yinli.search import log as search_log
+from yinli.search.models import LoggedSearch, SearchAction, SearchInteraction
 from yinli.sim.market import SimConfig
 from yinli.sim.run import NotEmpty, simulate
 from yinli.traffic.models import TrafficEvent
@@ -48,6 +51,35 @@ def test_a_run_sells_through_every_format_and_keeps_money_and_stock_right(databa
     # shoppers took pay later where offered, and confirming delivery billed them (the platform's flow)
     assert kpis["pay_later_orders"] > 0 and kpis["pay_later_bills_billed"] > 0
     assert 0 < kpis["pay_later_share"] < 1
+    mk.database.dispose()
+
+
+def test_search_purchases_are_attributed_to_their_search(database, tmp_path):
+    config = SimConfig(**{**SMALL.__dict__, "merchants": 30})  # enough of the catalog for searches to find goods
+    _, mk = run(database, tmp_path, config, out=False)
+    with database.read_sessions() as s:
+        bought = s.execute(
+            select(Order.id, OrderLine.product_id, OrderLine.source_id)
+            .join(OrderLine)
+            .where(Order.paid_at.is_not(None), OrderLine.surface == "search")
+        ).all()
+        shown = dict(s.execute(select(LoggedSearch.id, LoggedSearch.shown)).all())
+        attributed = set(
+            s.execute(
+                select(SearchInteraction.order_id, SearchInteraction.product_id, SearchInteraction.search_id).where(
+                    SearchInteraction.action == SearchAction.ORDER
+                )
+            ).all()
+        )
+        until = config.start + timedelta(days=config.days)
+        platform = search_log.analytics(s, mk.operator, config.start, until, now=until)
+    assert len(bought) >= 3
+    # each search purchase names the logged search that showed the product, as the storefront sends it,
+    # and the platform's OrderPaid consumer recorded every one of them against that search
+    assert all(source is not None and product in shown[source] for _, product, source in bought)
+    assert attributed == {(order, product, source) for order, product, source in bought}
+    assert platform.orders == len(bought) and platform.searches_converted > 0
+    assert platform.conversion_rate is not None and platform.conversion_rate > 0
     mk.database.dispose()
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -17,8 +18,10 @@ from yinli.content.models import LiveSession
 from yinli.core.settings import get_settings
 from yinli.orders.models import Order
 from yinli.sim import demo
-from yinli.sim.compare import interval, summarise
-from yinli.sim.kpis import HEADLINE
+from yinli.sim.cli import summary_line
+from yinli.sim.compare import interval, markdown, plot, summarise
+from yinli.sim.kpis import HEADLINE, ratio
+from yinli.sim.report import plot_run
 
 
 def test_demo_builds_recent_days_then_keeps_the_marketplace_alive(tmp_path, monkeypatch, _pg_database):
@@ -90,8 +93,55 @@ def test_paired_differences_cancel_the_world_to_world_spread():
             runs[(p, s)] = {k: world + extra for k in HEADLINE}
     report = summarise(runs, ["a", "b"], [1, 2, 3, 4, 5])
     gmv = report["kpis"]["gmv_fen"]
-    assert gmv["b"]["difference_vs_a"] == {"mean": 10.0, "low": 10.0, "high": 10.0}
+    assert gmv["b"]["difference_vs_a"] == {"mean": 10.0, "low": 10.0, "high": 10.0, "n": 5}
     assert gmv["a"]["high"] - gmv["a"]["low"] > 500
+
+
+def test_a_measure_with_no_subjects_is_none_and_left_out_of_the_intervals(tmp_path):
+    assert ratio(3, 4) == 0.75 and ratio(0, 4) == 0.0
+    assert ratio(0, 0) is None  # no new merchant old enough is no value, not a first-order rate of 0
+    assert interval([None, None]) == {"mean": None, "low": None, "high": None, "n": 0}
+    assert interval([None, 2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0, "n": 1}
+    assert interval([1.0, None, 3.0])["mean"] == 2.0 and interval([1.0, None, 3.0])["n"] == 2
+    runs = {}
+    for s in (1, 2, 3):
+        for p, extra in (("a", 0.0), ("b", 0.1)):
+            runs[(p, s)] = {k: 0.5 + s / 10 + extra for k in HEADLINE}
+            runs[(p, s)]["search_conversion"] = None  # no search in any run
+    runs[("b", 2)]["new_merchant_coverage"] = None  # no launch window closed in this one run
+    report = summarise(runs, ["a", "b"], [1, 2, 3])
+    cover = report["kpis"]["new_merchant_coverage"]
+    assert cover["a"]["n"] == 3 and cover["b"]["n"] == 2
+    assert cover["b"]["values"][1] is None  # compare.json keeps the seed's null
+    assert cover["b"]["mean"] == pytest.approx(0.8)  # over seeds 1 and 3, not a 0 for seed 2
+    diff = cover["b"]["difference_vs_a"]
+    assert diff["n"] == 2 and diff["mean"] == pytest.approx(0.1)  # paired where both runs have a value
+    none = report["kpis"]["search_conversion"]
+    assert none["a"]["mean"] is None and none["b"]["difference_vs_a"]["mean"] is None
+    table = markdown(report)
+    row = next(line for line in table.splitlines() if line.startswith("| search_conversion |"))
+    assert row == "| search_conversion | n/a | n/a<br>Δ n/a |"
+    assert "(n=2)" in next(line for line in table.splitlines() if line.startswith("| new_merchant_coverage |"))
+    json.dumps(report, allow_nan=False)  # null in compare.json, never NaN
+    plot(report, tmp_path / "compare.png")
+    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_text_and_plots_say_n_a_for_a_measure_with_no_value(tmp_path):
+    kpis = {
+        "gmv_fen": 0, "orders": 0, "refund_rate": None, "complaint_rate": None, "shelf_share": None,
+        "conversion": 0.0, "search_conversion": None, "search_conversion_vs_average": None,
+        "units_share_under_50": None, "new_merchant_coverage": None, "new_merchant_coverage_judged": 0,
+        "new_merchant_first_order_7d": None, "new_merchant_survival": None, "new_merchants": 0,
+        "merchant_retention_by_formats": {"1": {"merchants": 0, "retained": None}},
+        "gmv_by_cohort_fen": {"gen_z": 0}, "gmv_share_40_plus": None, "config": {"policy": "user_first", "seed": 1},
+    }  # fmt: skip
+    line = summary_line(kpis)
+    assert "refund rate n/a" in line and "shelf share n/a" in line and "search n/a (n/a the average)" in line
+    assert "new-merchant coverage n/a" in line and "conversion 0.0%" in line  # a real 0 stays 0
+    daily = {k: [0, 0] for k in ("shelf", "live", "short_video", "other", "refunded", "orders", "complaints")}
+    plot_run(kpis, daily, tmp_path / "plots")
+    assert (tmp_path / "plots" / "new_merchants.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_compare_runs_each_policy_on_the_same_worlds(tmp_path, _pg_database):

@@ -5,6 +5,7 @@ reaches the ranking, and the run folder holds what it promises. Runs on SQLite a
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,9 +16,11 @@ from yinli.core.db import Database
 from yinli.inventory.models import Stock
 from yinli.orders.models import Order, OrderLine
 from yinli.payments.models import JournalEntry
+from yinli.search import log as search_log
+from yinli.search.models import LoggedSearch, SearchAction, SearchInteraction
 from yinli.sim.market import SimConfig
 from yinli.sim.run import NotEmpty, simulate
-from yinli.traffic.models import TrafficEvent
+from yinli.traffic.models import LaunchEnrolment, TrafficEvent
 
 SMALL = SimConfig(days=3, shoppers=400, merchants=12, creators=2, seed=11, launch_quota=10)
 
@@ -48,6 +51,72 @@ def test_a_run_sells_through_every_format_and_keeps_money_and_stock_right(databa
     # shoppers took pay later where offered, and confirming delivery billed them (the platform's flow)
     assert kpis["pay_later_orders"] > 0 and kpis["pay_later_bills_billed"] > 0
     assert 0 < kpis["pay_later_share"] < 1
+    # the shelf as the console counts it (search + mall + store pages), and units under ¥50 from the lines
+    by_surface = kpis["gmv_by_surface_fen"]
+    shelf = sum(by_surface.get(s, 0) for s in ("search", "mall", "store_page"))
+    assert 0 < shelf < kpis["gmv_fen"] and kpis["shelf_share"] == shelf / kpis["gmv_fen"]
+    assert kpis["gmv_by_format_fen"]["shelf"] == shelf
+    units = select(func.coalesce(func.sum(OrderLine.quantity), 0)).join(Order).where(Order.paid_at.is_not(None))
+    with database.read_sessions() as s:
+        sold, under_50 = s.scalar(units), s.scalar(units.where(OrderLine.unit_price_fen < 5000))
+    assert kpis["units_sold"] == sold >= kpis["orders"]
+    assert kpis["units_share_under_50"] == under_50 / sold
+    # nobody can be judged on a week in a 3-day run: no value, not 0 (and kpis.json says null)
+    assert kpis["new_merchants"] > 0 and kpis["new_merchant_first_order_7d"] is None
+    mk.database.dispose()
+
+
+def test_search_purchases_are_attributed_to_their_search(database, tmp_path):
+    config = SimConfig(**{**SMALL.__dict__, "merchants": 30})  # enough of the catalog for searches to find goods
+    kpis, mk = run(database, tmp_path, config, out=False)
+    with database.read_sessions() as s:
+        bought = s.execute(
+            select(Order.id, OrderLine.product_id, OrderLine.source_id)
+            .join(OrderLine)
+            .where(Order.paid_at.is_not(None), OrderLine.surface == "search")
+        ).all()
+        shown = dict(s.execute(select(LoggedSearch.id, LoggedSearch.shown)).all())
+        attributed = set(
+            s.execute(
+                select(SearchInteraction.order_id, SearchInteraction.product_id, SearchInteraction.search_id).where(
+                    SearchInteraction.action == SearchAction.ORDER
+                )
+            ).all()
+        )
+        until = config.start + timedelta(days=config.days)
+        platform = search_log.analytics(s, mk.operator, config.start, until, now=until)
+    assert len(bought) >= 3
+    # each search purchase names the logged search that showed the product, as the storefront sends it,
+    # and the platform's OrderPaid consumer recorded every one of them against that search
+    assert all(source is not None and product in shown[source] for _, product, source in bought)
+    assert attributed == {(order, product, source) for order, product, source in bought}
+    assert platform.orders == len(bought) and platform.searches_converted > 0
+    assert platform.conversion_rate is not None and platform.conversion_rate > 0
+    # the run reports the platform's own figure, next to the average conversion
+    assert kpis["search_pv"] == platform.search_pv > 0
+    assert kpis["search_conversion"] == platform.conversion_rate
+    assert kpis["search_conversion_vs_average"] == pytest.approx(platform.conversion_rate / kpis["conversion"])
+    mk.database.dispose()
+
+
+def test_launch_coverage_is_the_platforms_count(database, tmp_path):
+    config = SimConfig(**{**SMALL.__dict__, "days": 5, "launch_days": 1})  # windows close inside the run
+    kpis, mk = run(database, tmp_path, config, out=False)
+    with database.read_sessions() as s:
+        status = dict(s.execute(select(LaunchEnrolment.status, func.count()).group_by(LaunchEnrolment.status)).all())
+        slots = s.scalar(
+            select(func.count())
+            .select_from(TrafficEvent)
+            .where(TrafficEvent.slot == "launch", TrafficEvent.kind == "impression")
+        )
+    reached, expired = status.get("reached", 0), status.get("expired", 0)
+    assert reached + expired > 0
+    assert kpis["new_merchant_coverage_judged"] == reached + expired
+    assert kpis["new_merchant_coverage"] == round(reached / (reached + expired), 4)
+    assert kpis["launch_withheld"] == status.get("withheld", 0)
+    assert kpis["launch_impressions"] == slots
+    assert kpis["launch_gmv_cost_fen"] >= 0
+    assert kpis["launch_gmv_cost_share"] == kpis["launch_gmv_cost_fen"] / kpis["gmv_fen"]
     mk.database.dispose()
 
 
@@ -100,7 +169,8 @@ def test_the_run_folder_holds_kpis_exports_and_plots(database, tmp_path):
     assert json.loads((out / "kpis.json").read_text())["gmv_fen"] == kpis["gmv_fen"]
     orders = pq.read_table(out / "orders.parquet")
     assert sum(orders.column("line_total_fen").to_pylist()) == kpis["gmv_fen"]
-    assert set(orders.column("format").to_pylist()) <= {"shelf", "live", "short_video"}
+    assert set(orders.column("format").to_pylist()) <= {"shelf", "live", "short_video", "other"}
+    assert json.loads((out / "kpis.json").read_text())["new_merchant_first_order_7d"] is None  # null, not 0
     events = pq.read_table(out / "events.parquet")
     assert events.num_rows > 0 and "slot" in events.column_names
     merchants = pq.read_table(out / "merchants.parquet")

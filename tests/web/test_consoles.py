@@ -253,6 +253,7 @@ def test_ops_kpis(browser_factory, world, shop):
     r = ops.get("/ops")
     assert r.status_code == 200
     assert "¥129.00" in r.text and "搜索" in r.text and r.text.count('<svg class="chart') == 2
+    assert '<div class="value">100.0%</div><div class="name">货架场景占比' in r.text  # the order was from a search
     assert ops.get("/ops?days=7").status_code == 200
 
 

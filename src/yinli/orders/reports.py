@@ -2,7 +2,9 @@
 
 GMV is what shoppers paid for goods (order lines' totals, shipping excluded) on orders that were paid,
 dated by payment; a later refund does not take it back — the refund rate says how much came back.
-"By format" splits GMV by the order line's `surface` (live, short video, search, mall, ...).
+"By format" splits GMV by the order line's `surface` (live, short video, search, mall, ...). The shelf
+(货架) is where shoppers look for goods themselves: search, the mall tab and store pages
+(`SHELF_SURFACES`); the ops console's shelf share and the simulator's both read this one definition.
 
 A store's staff read their own store; operators read any store or the whole platform. These are plain
 OLTP reads sized for a console over a window of days (both ends included, so "until now" counts the
@@ -12,6 +14,7 @@ questions from the event log at scale.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TypeVarTuple
@@ -20,10 +23,27 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from yinli.core.auth import Actor, Role, require_role, require_store_manager
-from yinli.orders.models import Complaint, Order, OrderLine
+from yinli.orders.models import Complaint, Order, OrderLine, Surface
 
 # Days are counted in China Standard Time: "yesterday's GMV" means the shopper's yesterday.
 REPORT_TZ = timezone(timedelta(hours=8))
+# 货架场景: search, the mall tab, store pages. A product card in the feed (goods find people) or a product
+# page opened directly is not shelf traffic.
+SHELF_SURFACES: frozenset[str] = frozenset({Surface.SEARCH, Surface.MALL, Surface.STORE_PAGE})
+
+
+def format_of(surface: str) -> str:
+    """The format a line's surface sold through: live, short_video, shelf, or other (feed cards, a
+    product page opened directly)."""
+    if surface in (Surface.LIVE, Surface.SHORT_VIDEO):
+        return str(surface)
+    return "shelf" if surface in SHELF_SURFACES else "other"
+
+
+def shelf_share(by_surface: Mapping[str, int]) -> float | None:
+    """The shelf surfaces' share of GMV (surface -> fen, as `gmv_by_surface` gives); None when nothing sold."""
+    total = sum(by_surface.values())
+    return sum(v for s, v in by_surface.items() if s in SHELF_SURFACES) / total if total else None
 
 
 def check_reader(actor: Actor | None, store_id: int | None) -> Actor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -71,12 +71,22 @@ def simulate(
         except NotEmpty as exc:
             console.print(f"[red]{exc}[/]")
             raise typer.Exit(1)
-    k = result.kpis
-    console.print(
-        f"GMV ¥{k['gmv_fen'] / 100:,.2f} from {k['orders']} orders; refund rate {k['refund_rate']:.1%}, "
-        f"complaints {k['complaint_rate']:.1%} of orders; new-merchant coverage {k['new_merchant_coverage']:.0%}, "
-        f"survival {k['new_merchant_survival']:.0%}; {result.sessions_per_second:.1f} visits/s\n"
-        f"run folder: {out} (kpis.json, *.parquet, plots/)"
+    console.print(summary_line(result.kpis) + f"; {result.sessions_per_second:.1f} visits/s")
+    console.print(f"run folder: {out} (kpis.json, *.parquet, plots/)")
+
+
+def summary_line(k: dict[str, Any]) -> str:
+    """A run's headline figures in one line; a measure with no subjects reads n/a."""
+    from yinli.sim.kpis import share
+
+    vs = k["search_conversion_vs_average"]
+    return (
+        f"GMV ¥{k['gmv_fen'] / 100:,.2f} from {k['orders']} orders; refund rate {share(k['refund_rate'], 1)}, "
+        f"complaints {share(k['complaint_rate'], 1)} of orders; shelf share {share(k['shelf_share'])}; "
+        f"conversion {share(k['conversion'], 1)}, search {share(k['search_conversion'], 1)} "
+        f"({'n/a' if vs is None else f'{vs:.2f}×'} the average); units under ¥50 {share(k['units_share_under_50'])}; "
+        f"new-merchant coverage {share(k['new_merchant_coverage'])} (launch plan, "
+        f"{k['new_merchant_coverage_judged']} closed windows), survival {share(k['new_merchant_survival'])}"
     )
 
 

@@ -2,7 +2,10 @@
 
 For seed s every policy starts from the identical world (the world is drawn before the policy can act),
 so the comparison is paired: the interval on each difference is over per-seed differences, which removes
-most of the world-to-world variance. Intervals are 95% Student-t over seeds (use 5 or more).
+most of the world-to-world variance. Intervals are 95% Student-t over seeds (use 5 or more). A KPI with
+no value in a run (no subjects: e.g. no launch window closed) is left out of that KPI's interval, which
+then covers the seeds that have a value (`n` says how many; a difference needs both runs of a seed);
+with none the KPI reads n/a.
 
     DIR/<policy>/seed-<s>/    one run folder each (see report.py)
     DIR/compare.json          per KPI and policy: mean, 95% interval, per-seed values; paired differences
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -27,14 +30,22 @@ from yinli.sim.kpis import HEADLINE
 from yinli.sim.market import SimConfig
 
 
-def interval(values: list[float]) -> dict[str, float]:
-    """Mean and 95% Student-t interval (the interval is the mean itself with one value)."""
-    a = np.asarray(values, dtype=float)
-    mean = float(a.mean()) if len(a) else 0.0
+def interval(values: Sequence[float | None]) -> dict[str, Any]:
+    """Mean and 95% Student-t interval over the values present (None: that seed has no value), and `n`,
+    how many there were. With one value the interval is the value itself; with none, everything is None."""
+    a = np.asarray([v for v in values if v is not None], dtype=float)
+    if not len(a):
+        return {"mean": None, "low": None, "high": None, "n": 0}
+    mean = float(a.mean())
     if len(a) < 2:
-        return {"mean": mean, "low": mean, "high": mean}
+        return {"mean": mean, "low": mean, "high": mean, "n": 1}
     half = float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": len(a)}
+
+
+def _value(kpis: dict[str, Any], name: str) -> float | None:
+    v = kpis.get(name)
+    return None if v is None else float(v)
 
 
 def _one(config: SimConfig, out: Path) -> dict[str, Any]:
@@ -82,16 +93,19 @@ def summarise(runs: dict[tuple[str, int], dict[str, Any]], policies: list[str], 
     for name in HEADLINE:
         row: dict[str, Any] = {}
         for p in policies:
-            values = [float(runs[(p, s)][name]) for s in seeds]
+            values = [_value(runs[(p, s)], name) for s in seeds]
             row[p] = {**interval(values), "values": values}
             if p != baseline:
-                diffs = [float(runs[(p, s)][name]) - float(runs[(baseline, s)][name]) for s in seeds]
+                base = [_value(runs[(baseline, s)], name) for s in seeds]
+                diffs = [None if v is None or b is None else v - b for v, b in zip(values, base, strict=True)]
                 row[p]["difference_vs_" + baseline] = interval(diffs)
         kpis[name] = row
     return {"baseline": baseline, "policies": policies, "seeds": seeds, "kpis": kpis}
 
 
-def _fmt(name: str, v: float) -> str:
+def _fmt(name: str, v: float | None) -> str:
+    if v is None:
+        return "n/a"
     if name.endswith("_fen"):
         return f"¥{v / 100:,.0f}"
     if name == "orders":
@@ -102,23 +116,26 @@ def _fmt(name: str, v: float) -> str:
 def markdown(report: dict[str, Any]) -> str:
     policies, base = report["policies"], report["baseline"]
     head = "| KPI | " + " | ".join(policies) + " |\n|---|" + "---|" * len(policies) + "\n"
+    n = len(report["seeds"])
+
+    def cell(name: str, r: dict[str, Any]) -> str:
+        if r["mean"] is None:
+            return "n/a"
+        text = f"{_fmt(name, r['mean'])} [{_fmt(name, r['low'])}, {_fmt(name, r['high'])}]"
+        return text if r.get("n", n) == n else f"{text} (n={r['n']})"  # over the seeds that have a value
+
     lines = []
     for name, row in report["kpis"].items():
         cells = []
         for p in policies:
-            r = row[p]
-            cell = f"{_fmt(name, r['mean'])} [{_fmt(name, r['low'])}, {_fmt(name, r['high'])}]"
+            text = cell(name, row[p])
             if p != base:
-                d = r["difference_vs_" + base]
-                cell += f"<br>Δ {_fmt(name, d['mean'])} [{_fmt(name, d['low'])}, {_fmt(name, d['high'])}]"
-            cells.append(cell)
+                text += f"<br>Δ {cell(name, row[p]['difference_vs_' + base])}"
+            cells.append(text)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    n = len(report["seeds"])
     return (
-        f"# Policy comparison over {n} seeds (mean [95% interval]; Δ = paired difference vs {base})\n\n"
-        + head
-        + "\n".join(lines)
-        + "\n"
+        f"# Policy comparison over {n} seeds (mean [95% interval]; Δ = paired difference vs {base};"
+        " n = seeds with a value when not all; n/a: no seed has one)\n\n" + head + "\n".join(lines) + "\n"
     )
 
 
@@ -137,6 +154,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
         for name in names:
             b = report["kpis"][name][base]["mean"]
             d = report["kpis"][name][p]["difference_vs_" + base]
+            if d["mean"] is None:  # n/a: no bar (a zero-length one would read "no difference")
+                mid.append(math.nan)
+                err.append(math.nan)
+                continue
             scale = abs(b) if b else 1.0
             mid.append(d["mean"] / scale)
             err.append((d["high"] - d["low"]) / 2 / scale)

@@ -11,6 +11,7 @@ DIR/plots/*.png          GMV by day and format, new merchants, refunds and compl
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,13 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from yinli.orders.models import Complaint
-from yinli.sim.kpis import fmt_of, paid_lines
+from yinli.orders.reports import format_of
+from yinli.sim.kpis import paid_lines, share
 from yinli.sim.market import Market
 from yinli.sim.world import COHORTS
 from yinli.traffic.events import export_parquet
+
+FORMATS = ("shelf", "live", "short_video", "other")  # orders.reports.format_of
 
 
 def write_run(mk: Market, kpis: dict[str, Any], out: Path) -> None:
@@ -51,8 +55,9 @@ def _write_orders(mk: Market, s: Any, path: Path) -> dict[str, list[int]]:
             "store_id": [r.store_id for r in rows],
             "product_id": [r.product_id for r in rows],
             "surface": [r.surface for r in rows],
-            "format": [fmt_of(r.surface) for r in rows],
+            "format": [format_of(r.surface) for r in rows],
             "quantity": [r.quantity for r in rows],
+            "unit_price_fen": pa.array([r.unit_price_fen for r in rows], pa.int64()),
             "line_total_fen": pa.array([r.line_total_fen for r in rows], pa.int64()),
             "refunded_fen": pa.array([r.refunded_fen for r in rows], pa.int64()),
         }
@@ -70,10 +75,10 @@ def _write_orders(mk: Market, s: Any, path: Path) -> dict[str, list[int]]:
         k = (at - start) // timedelta(days=1)
         if 0 <= k < days:
             complaints[k] += 1
-    by_format = {f: [0] * days for f in ("shelf", "live", "short_video")}
+    by_format = {f: [0] * days for f in FORMATS}
     for d, r in zip(day, rows, strict=True):
         if 0 <= d < days:
-            by_format[fmt_of(r.surface)][d] += r.line_total_fen
+            by_format[format_of(r.surface)][d] += r.line_total_fen
     return {"refunded": refunded, "orders": orders, "complaints": complaints, **by_format}
 
 
@@ -110,7 +115,7 @@ def plot_run(kpis: dict[str, Any], daily: dict[str, list[int]], out: Path) -> No
 
     fig, ax = plt.subplots(figsize=(8, 4))
     bottom = [0.0] * len(days)
-    for name in ("shelf", "live", "short_video"):
+    for name in FORMATS:
         values = [v / 100 for v in daily[name]]
         ax.bar(days, values, bottom=bottom, label=name)
         bottom = [a + b for a, b in zip(bottom, values, strict=True)]
@@ -119,14 +124,14 @@ def plot_run(kpis: dict[str, Any], daily: dict[str, list[int]], out: Path) -> No
     _save(fig, out / "gmv_by_day_format.png")
 
     fig, ax = plt.subplots(figsize=(8, 4))
-    names = ["coverage (launch quota met)", "first order in 7 days", "survival"]
+    names = ["launch coverage (reached / closed windows)", "first order in 7 days", "survival"]
     values = [kpis["new_merchant_coverage"], kpis["new_merchant_first_order_7d"], kpis["new_merchant_survival"]]
-    ax.bar(names, values, color=["#4c72b0", "#55a868", "#c44e52"])
+    _bars(ax, names, values, color=["#4c72b0", "#55a868", "#c44e52"])
     ax.set(title=f"New merchants: {kpis['new_merchants']} joined ({title})", ylim=(0, 1), ylabel="share")
     _save(fig, out / "new_merchants.png")
 
     fig, ax = plt.subplots(figsize=(8, 4))
-    gmv = [sum(daily[f][i] for f in ("shelf", "live", "short_video")) for i in range(len(days))]
+    gmv = [sum(daily[f][i] for f in FORMATS) for i in range(len(days))]
     ax.plot(days, [r / g if g else 0 for r, g in zip(daily["refunded"], gmv, strict=True)], label="refunded / GMV")
     ax.plot(days, [c / o if o else 0 for c, o in zip(daily["complaints"], daily["orders"], strict=True)],
             label="complaints / orders")  # fmt: skip
@@ -136,15 +141,24 @@ def plot_run(kpis: dict[str, Any], daily: dict[str, list[int]], out: Path) -> No
 
     fig, ax = plt.subplots(figsize=(8, 4))
     by = kpis["merchant_retention_by_formats"]
-    ax.bar([f"{k} format(s)\n(n={v['merchants']})" for k, v in by.items()], [v["retained"] for v in by.values()])
+    _bars(ax, [f"{k} format(s)\n(n={v['merchants']})" for k, v in by.items()], [v["retained"] for v in by.values()])
     ax.set(title=f"Merchants still open at the end, by formats sold through ({title})", ylim=(0, 1))
     _save(fig, out / "retention_by_formats.png")
 
     fig, ax = plt.subplots(figsize=(8, 4))
     cohorts = kpis["gmv_by_cohort_fen"]
     ax.bar(list(cohorts), [v / 100 for v in cohorts.values()])
-    ax.set(title=f"GMV by age cohort — 40+ share {kpis['gmv_share_40_plus']:.0%} ({title})", ylabel="GMV (yuan)")
+    ax.set(title=f"GMV by age cohort — 40+ share {share(kpis['gmv_share_40_plus'])} ({title})", ylabel="GMV (yuan)")
     _save(fig, out / "gmv_by_cohort.png")
+
+
+def _bars(ax: Any, names: list[str], values: Sequence[float | None], **style: Any) -> None:
+    """Bars of shares; a measure with no value gets no bar and says n/a (an empty bar would read as 0)."""
+    bars = ax.bar(names, [0.0 if v is None else v for v in values], **style)
+    for bar, v in zip(bars, values, strict=True):
+        if v is None:
+            bar.set_visible(False)
+            ax.annotate("n/a", (bar.get_x() + bar.get_width() / 2, 0.02), ha="center")
 
 
 def _save(fig: Any, path: Path) -> None:

@@ -21,6 +21,7 @@ from yinli.core import migrate
 from yinli.core.db import Database
 from yinli.core.settings import Settings, get_settings
 from yinli.jobs import run_once
+from yinli.search import log as search_log
 from yinli.sim import kpis as kpi
 from yinli.sim.day import Day, Parcel
 from yinli.sim.market import DayStats, Market, SimConfig
@@ -98,6 +99,10 @@ def simulate(
             mk.pool.close()
             mk.pool = None
     seconds = time.perf_counter() - began
+    # the search log's OrderPaid consumer takes the orders paid since the last jobs round (the next round
+    # would), so the search figures count every order of the run
+    with database.session() as s:
+        search_log.attribute_orders(s, mk.clock)
     kpis = kpi.compute(mk)
     sessions = kpis["sessions"]
     # visits per second over the simulated days (merchants, fulfilment and jobs included; set-up not)

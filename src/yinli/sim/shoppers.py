@@ -142,7 +142,9 @@ class ShopperVisit:
                     offset=0, total=result.total, shown=shown, backend=result.backend, relaxed=None,
                     took_us=result.took_us,
                 ).id  # fmt: skip
-        return [Offer(pid, surface, None, search_id=search_id) for pid in shown]
+        # a result bought from carries its search as the line's source (`surface=search, source_id=<search
+        # id>`, as the storefront's result link does): the search log's OrderPaid consumer attributes it
+        return [Offer(pid, surface, search_id, search_id=search_id) for pid in shown]
 
     def _live(self) -> list[Offer]:
         mk = self.mk

@@ -49,8 +49,6 @@ def home(request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: S
     by_surface = reports.gmv_by_surface(db, web.actor, store_id=None, since=since, until=until)
     by_day = reports.gmv_by_day(db, web.actor, store_id=None, since=since, until=until)
     summary = reports.summary(db, web.actor, store_id=None, since=since, until=until)
-    total = sum(by_surface.values())
-    shares = {s: (v * 100 // total if total else 0) for s, v in by_surface.items()}
     applied = merchants.list_stores(db, web.actor, status=StoreStatus.APPLIED, after_id=None, limit=200)
     cover = coverage.launch_coverage(db, clock, settings, web.actor)
     return web.render(
@@ -59,7 +57,7 @@ def home(request: Request, web: WebDep, db: ReadDB, clock: ClockDep, settings: S
         summary=summary,
         by_surface=by_surface,
         by_day=by_day,
-        shares=shares,
+        shelf_share=reports.shelf_share(by_surface),
         surface_chart=charts.hbars(
             web.t("按渠道的成交额（近 {n} 天）", n=days),
             [charts.Bar(i18n.label(web.lang, "surface", s), v, web.money(v)) for s, v in by_surface.items()],

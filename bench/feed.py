@@ -1,7 +1,8 @@
 """Feed latency and launch-plan coverage, single process, on catalogs of 100k and 1M SKUs.
 
 What is measured is yinli's real hot path — `traffic.feed.serve` (candidates from the snapshot, features,
-pCTR/pCVR, the user-first score, the diverse layout, launch and boost slots with the pacing controller)
+pCTR/pCVR, the user-first score, the diverse layout, launch slots served from the allocation plan, boost
+slots by the pacing controller)
 plus building the page's impression rows — over a serving snapshot assembled by `traffic.snapshot.assemble`
 from a catalog built directly as arrays. The OLTP database is bypassed (creating 1M products through the
 API would take hours and is not what the feed reads: it serves from the snapshot); impressions are kept in
@@ -12,9 +13,12 @@ the real `FeatureStore`.
 
 A simulated day: requests arrive over 24 hours following an evening-heavy traffic profile (the launch
 controller paces with the same profile, as it would after learning it from the log). Each new merchant's
-quota is sized so the plan needs ~60% of its reserved slots; coverage = share of new merchants reaching
-it by the end of the day. GMV cost: the same request stream served with the launch plan off, comparing the
-expected GMV (pCTR × pCVR × price) of everything shown.
+quota is sized the way the platform sizes it (traffic/allocation.py): the launch-slot supply per segment
+is forecast from yesterday's requests (another draw of the same traffic), each quota (asked: 200) is what
+the free supply carries at fill 0.7, and the allocation plan is re-solved every 3 hours from what has been
+delivered; coverage = share of new merchants reaching their sized quota by the end of the day (quality
+impressions: launch slots and organic ones to interested shoppers). GMV cost: the same request stream
+served with the launch plan off, comparing the expected GMV (pCTR × pCVR × price) of everything shown.
 
 Peer in the same run: a brute-force pass (score every item of the catalog, take the top page) to put the
 candidate-based path's latency in proportion.
@@ -40,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from _common import emit_result, machine, ms_percentiles, rate, say
-from yinli.traffic import candidates, feed
+from yinli.traffic import allocation, candidates, feed
 from yinli.traffic.board import build_board
 from yinli.traffic.experiments import DEFAULT
 from yinli.traffic.features import FeatureStore
@@ -55,6 +59,26 @@ N_SHOPPERS = 20_000
 START = datetime(2026, 11, 24, tzinfo=UTC)
 PROFILE = np.asarray([2, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 4, 5, 5, 4, 4, 4, 5, 6, 8, 9, 9, 7, 4], float)
 PROFILE /= PROFILE.sum()
+ASKED_QUOTA = 200  # the launch plan's default quota (YINLI_TRAFFIC_LAUNCH_QUOTA)
+LEAD = 0.1
+ROUNDS = 8  # plan rounds in the day (every 3 hours)
+
+
+def _contracts(
+    snap: Any, board: Any, delivered: np.ndarray, now: float, levels: np.ndarray | None = None
+) -> list[allocation.Contract]:
+    """The board's stores as the planner's contracts (categories of their products, need, traffic left)."""
+    positions = np.arange(len(board))
+    left = board.days_left(positions, now)
+    out = []
+    for pos in positions:
+        cats = np.unique(snap.cat[board.products[pos]])
+        level = int(levels[pos]) if levels is not None else 0
+        need = max(float(board.quota[pos] - delivered[pos]), 0.0)
+        out.append(
+            allocation.Contract(int(board.store_ids[pos]), need, float(left[pos]), cats, snap.cat_root[cats], level)
+        )
+    return out
 
 
 def build_catalog(rng: np.random.Generator, n_skus: int, now: float) -> Catalog:
@@ -175,23 +199,49 @@ def run_size(n_skus: int, n_requests: int, n_events: int, seed: int) -> dict[str
     cf_s = time.perf_counter() - started
 
     new_ids = catalog.store_ids[catalog.store_new]
-    slots_per_page = round(10 * 0.2)
-    quota = max(1, int(0.6 * n_requests * slots_per_page / len(new_ids)))
     times = arrivals(rng, n_requests, t0)
     shoppers = rng.integers(1, N_SHOPPERS + 1, n_requests)  # many distinct shoppers, as a real day has
     pages = np.where(rng.random(n_requests) < 0.9, 1, 2)
 
+    # Guaranteed delivery as the platform runs it (traffic/allocation.py): forecast the day's launch-slot
+    # supply per segment from *yesterday's* requests (a different draw of the same traffic), size each new
+    # merchant's quota to the free supply (asked: production's default 200), then plan and re-plan it
+    # every ROUNDS-th of the day from what has been delivered, as the background round does.
+    say("forecasting launch supply from yesterday's requests; sizing quotas; planning")
+    started = time.perf_counter()
+    yesterday = rng.integers(1, N_SHOPPERS + 1, n_requests)
+    counts = np.bincount(yesterday, minlength=N_SHOPPERS + 1)
+    fc = allocation.forecast_from(snap, {int(k): int(counts[k]) for k in np.flatnonzero(counts)}, 1.0, 2.0)
+    profile_board = build_board(
+        snap, new_ids, np.ones(len(new_ids)), np.zeros(len(new_ids)), np.full(len(new_ids), t0),
+        np.full(len(new_ids), t0 + DAY), PROFILE, LEAD,
+    )  # fmt: skip
+    contracts = _contracts(snap, profile_board, np.zeros(len(profile_board)), t0)
+    free = allocation.free_supply(fc, [])
+    sized = [allocation.size_quota(fc, free, c, ASKED_QUOTA, fill=0.7, warn_below=10) for c in contracts]
+    quota_of = dict(zip(profile_board.store_ids.tolist(), [q for q, _ in sized], strict=True))
+    quotas = np.asarray([quota_of.get(int(s), 1) for s in new_ids], float)
+    plan_s = time.perf_counter() - started
+
+    def launch_board() -> Any:
+        return build_board(
+            snap, new_ids, quotas, np.zeros(len(new_ids)), np.full(len(new_ids), t0), np.full(len(new_ids), t0 + DAY),
+            PROFILE, LEAD, similar=fc.similar,
+        )  # fmt: skip
+
+    def replan(board: Any, now: float) -> float:
+        """The round: the plan re-solved from what each store still needs; returns its time in seconds."""
+        begin = time.perf_counter()
+        cs = _contracts(snap, board, board.delivered, now, board.level)
+        planned = allocation.plan(fc, cs, 0.8)
+        board.alpha = np.asarray([a.alpha for a in planned])
+        board.rank = np.asarray([a.order for a in planned])
+        board.level = np.asarray([c.level for c in cs])
+        return time.perf_counter() - begin
+
     def state(launch_on: bool) -> feed.ServingState:
-        launch = build_board(
-            snap,
-            new_ids,
-            np.full(len(new_ids), quota),
-            np.zeros(len(new_ids)),
-            np.full(len(new_ids), t0),
-            np.full(len(new_ids), t0 + DAY),
-            PROFILE,
-            0.1,
-        )
+        launch = launch_board()
+        replan(launch, t0)
         boosted = rng.choice(catalog.store_ids[~catalog.store_new], 100, replace=False)
         boost = build_board(
             snap, boosted, np.full(100, 500), np.zeros(100), np.full(100, t0), np.full(100, t0 + DAY), PROFILE, 0.0,
@@ -200,13 +250,21 @@ def run_size(n_skus: int, n_requests: int, n_events: int, seed: int) -> dict[str
         return feed.ServingState(snap, None, launch, boost, 0.2, 0.1, launch_on, True)
 
     on = state(True)
-    say(f"serving {n_requests:,} feed requests over a simulated day (launch quota {quota} per new merchant)")
+    say(
+        f"serving {n_requests:,} feed requests over a simulated day (launch quotas sized to forecast supply: "
+        f"median {int(np.median(quotas))}, asked {ASKED_QUOTA})"
+    )
+    round_at = {int(k * n_requests / ROUNDS) for k in range(1, ROUNDS)}
+    plan_rounds_s: list[float] = []
     latencies, cpu, shown_ev, shown = [], [], 0.0, 0
     for i in range(50):  # warm-up (first-call allocations), not timed and not counted
         feed.serve(state(True), int(shoppers[i]), DEFAULT, page=1, limit=10, seed=i, now=t0, request_id="w" * 32)
     gc.collect()
     wall = time.perf_counter()
     for i in range(n_requests):
+        if i in round_at:
+            assert on.launch is not None
+            plan_rounds_s.append(replan(on.launch, float(times[i])))
         begin, begin_cpu = time.perf_counter(), time.thread_time()
         fp = feed.serve(
             on,
@@ -237,6 +295,9 @@ def run_size(n_skus: int, n_requests: int, n_events: int, seed: int) -> dict[str
     on_ev_sample = 0.0
     on_again = state(True)
     for i in sample:
+        if i in round_at:
+            assert on_again.launch is not None
+            replan(on_again.launch, float(times[i]))
         args = {"page": int(pages[i]), "limit": 10, "seed": i, "now": float(times[i]), "request_id": f"{i:032x}"}
         off_ev += sum(p.ev_fen for p in feed.serve(off, int(shoppers[i]), DEFAULT, **args).placements)
         on_ev_sample += sum(p.ev_fen for p in feed.serve(on_again, int(shoppers[i]), DEFAULT, **args).placements)
@@ -261,10 +322,25 @@ def run_size(n_skus: int, n_requests: int, n_events: int, seed: int) -> dict[str
         "cpu_ms": ms_percentiles(cpu),  # this thread's CPU time per request: what the machine's load does not inflate
         "requests_per_s": rate(n_requests, wall),
         "items_shown": shown,
-        "launch_quota": quota,
+        "launch_quota_asked": ASKED_QUOTA,
+        "launch_quota_sized": {
+            "median": float(np.median(quotas)),
+            "mean": round(float(quotas.mean()), 1),
+            "p10": float(np.percentile(quotas, 10)),
+            "below_warn": int((quotas < 10).sum()),
+        },
+        "launch_forecast_slots_per_day": round(float(fc.root_rate.sum()), 1),
         "launch_coverage": round(reached / len(launch), 4),
         "launch_reached": reached,
         "launch_enrolled_shown": len(launch),
+        "launch_quality_impressions": int(launch.delivered.sum()),
+        "launch_levels": {lv: int((launch.level == k).sum()) for k, lv in enumerate(allocation.LEVELS)}
+        if launch.level is not None
+        else {},
+        "plan_s": {
+            "size": round(plan_s, 3),
+            "round_p50": round(float(np.median(plan_rounds_s)), 3) if plan_rounds_s else None,
+        },
         "expected_gmv_fen_per_request": round(shown_ev / n_requests, 1),
         "gmv_cost_pct": round(100 * (off_ev - on_ev_sample) / off_ev, 2) if off_ev else None,
         "brute_force_ms": ms_percentiles(brute),

@@ -171,3 +171,15 @@ def test_planned_pick_prefers_high_value_slots() -> None:
         )
         taken[ev] += picked is not None
     assert taken[3.0] > 1.5 * taken[1.0]
+
+
+def test_a_thin_segment_books_only_what_arrives_with_99_percent_probability() -> None:
+    """10 slots expected in the window: fill 0.7 alone would book 7, but Poisson(10) arrivals reach 7 only
+    87% of the time; 3 arrive with probability ≥ 0.99 (and 4 do not)."""
+    fc = _forecast([10.0], [10.0])
+    new = _contract(1, need=0, days=1.0, cats=[0], cat_roots=[0])
+    quota, note = allocation.size_quota(fc, fc.root_rate.copy(), new, 60, fill=0.7, warn_below=5)
+    assert quota == 3 and note.startswith(allocation.SHORT)
+    big = _forecast([1000.0], [1000.0])
+    quota, _ = allocation.size_quota(big, big.root_rate.copy(), new, 2000, fill=0.7, warn_below=5)
+    assert quota == 700  # plenty of traffic: the fill margin binds, not the arrival noise

@@ -13,7 +13,8 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
    quality one (`quality.py`).
 2. **Size** (`size_quota`, admission control): a new enrolment asks for the plan's `quota`; it gets what
    the supply left by the contracts already booked can carry over its window at `fill` (0.7: forecasts
-   err), never more than asked — the way guaranteed delivery books only what the inventory holds. A
+   err) and no more than arrive with 99% probability when slots arrive as a Poisson stream (small
+   segments), never more than asked — the way guaranteed delivery books only what the inventory holds. A
    quota below `warn_below` is flagged in its plan note (its category's interested traffic is too thin to
    carry a meaningful quota), so operators see it when it is booked, not when the window closes.
 3. **Plan** (`plan`, HWM): contracts ordered by eligible supply, least first (the least flexible choose
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+from scipy.stats import poisson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,7 @@ FORECAST_DAYS = 7
 MIN_SPAN_DAYS = 0.25  # a younger log is extrapolated from at least six hours
 SIMILAR_LIFT = 1.25
 SIMILAR_MIN_SHOPPERS = 3
+CONFIDENCE = 0.99  # a sized quota is delivered with at least this probability if the forecast is right
 NO_FORECAST = "no supply forecast yet"
 SHORT = "thin interested traffic"  # how a plan note flags a quota below warn_below
 
@@ -274,25 +277,37 @@ def free_supply(fc: Forecast, booked: Sequence[Contract]) -> np.ndarray:
 
 
 def size_quota(
-    fc: Forecast, free: np.ndarray, new: Contract, asked: int, *, fill: float, warn_below: int
+    fc: Forecast,
+    free: np.ndarray,
+    new: Contract,
+    asked: int,
+    *,
+    fill: float,
+    warn_below: int,
+    confidence: float = CONFIDENCE,
 ) -> tuple[int, str]:
     """(quota, note) for a new enrolment: what the free supply (`free_supply`) can carry over its window
-    at `fill`, at its widest direct-interest level (top-level category), never more than asked and at least
-    1. Admission control, as guaranteed delivery books only what the inventory holds: a quota below
+    at `fill` — and no more than arrive with probability `confidence` when slots arrive as a Poisson
+    stream — at its widest direct-interest level (top-level category), never more than asked, at least 1.
+    Admission control, as guaranteed delivery books only what the inventory holds: a quota below
     `warn_below` is flagged SHORT in the note (the category's interested traffic is too thin), so
     operators see it before the window. Takes the booked quota out of `free` (in place)."""
     if not fc.known:
         return asked, f"{NO_FORECAST} (empty log): asked quota kept until a round has one"
     probe = Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=1)
     segs, _ = eligible_rates(fc, probe)
-    carry = float(free[segs].sum()) * new.days_left * fill if len(segs) else 0.0
-    quota = max(1, min(asked, int(carry + 1e-6)))  # the bisection errs up by a hair
+    expected = float(free[segs].sum()) * new.days_left if len(segs) else 0.0
+    carry = expected * fill
+    # Shoppers arrive at random: with few expected slots, fill alone books more than arrives too often.
+    # Count arrivals as Poisson(expected) and book no more than arrive with probability `confidence`.
+    sure = int(poisson.ppf(1.0 - confidence, expected)) if expected > 0 else 0  # P(arrivals >= sure) >= confidence
+    quota = max(1, min(asked, int(carry + 1e-6), sure))  # (+1e-6: the bisection errs up by a hair)
     if len(segs) and new.days_left > 0:
         alpha = _take(free, segs, free[segs], quota / new.days_left)
         if np.isfinite(alpha):
             free[segs] -= np.minimum(free[segs], alpha * free[segs])
     if quota >= asked:
-        return asked, f"forecast supply carries the asked quota ({carry:.0f} slots at fill {fill:.0%})"
+        return asked, f"forecast supply carries the asked quota ({expected:.0f} slots free in the window)"
     if quota < warn_below:
-        return quota, f"{SHORT}: forecast {carry:.0f} slots in the window at fill {fill:.0%} (quota {quota})"
-    return quota, f"sized to forecast supply: {quota} of {asked} asked ({carry:.0f} slots at fill {fill:.0%})"
+        return quota, f"{SHORT}: forecast {expected:.0f} slots free in the window (quota {quota})"
+    return quota, f"sized to forecast supply: {quota} of {asked} asked ({expected:.0f} slots free in the window)"

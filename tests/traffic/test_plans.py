@@ -213,7 +213,9 @@ def test_experiments_assign_shoppers_and_report_per_bucket_metrics(market: Marke
     assert r.status_code == 200, r.text
     explained = r.json()
     assert explained["launch_plan"]["status"] in ("active", "reached")
-    assert explained["launch_plan"]["delivered"] > 0 and explained["launch_plan"]["quota"] == 10
+    launch = explained["launch_plan"]
+    assert launch["delivered"] > 0 and launch["asked_quota"] == 10 and 1 <= launch["quota"] <= 10
+    assert launch["quota_reason"] and launch["targeting"] in ("category", "top_category", "similar")
     assert explained["impressions"] == sum(explained["impressions_by_slot"].values())
     assert explained["orders"] == 1 and explained["gmv_fen"] == 7800
     assert explained["reasons"]

@@ -163,6 +163,10 @@ def _launch_of(session: Session, store_id: int) -> dict[str, Any] | None:
         "ends_at": e.ends_at.isoformat(),
         "reached_at": e.reached_at.isoformat() if e.reached_at else None,
         "withheld_reason": e.withheld_reason,
+        # why the quota is what it is (sized to the forecast supply of interested shoppers) and whom it goes to
+        "asked_quota": e.asked_quota,
+        "quota_reason": e.plan_note,
+        "targeting": e.targeting,
     }
 
 

@@ -162,11 +162,17 @@ def serve(
     seed: int,
     now: float,
     request_id: str,
+    scope: np.ndarray | None = None,
 ) -> FeedPage:
+    """`scope`: a mask over the compact categories (True: allowed) that keeps the page, plan slots
+    included, within them (a category shelf's ranked section); None: the whole catalogue."""
     snap = state.snapshot
     profile = snap.profile(shopper_id)
     rng = np.random.default_rng([seed, 0])
     items, sources = candidates.gather(snap, profile, rng)
+    if scope is not None:  # cat -1 (no category) is out of every scope
+        keep = (snap.cat[items] >= 0) & scope[snap.cat[items]]
+        items, sources = items[keep], sources[keep]
     interests = Interests.of(snap, profile)
     x = feature_matrix(snap, interests, items)
     pctr, pcvr = _predict(state, x)
@@ -200,7 +206,7 @@ def serve(
     plans: dict[int, Placement] = {}
     for slot, board, positions in (("boost", state.boost, boost_at), ("launch", state.launch, launch_at)):
         for p in positions:
-            placed = _plan_item(snap, state, board, slot, profile, interests, now, plan_rng, on_page)
+            placed = _plan_item(snap, state, board, slot, profile, interests, now, plan_rng, on_page, scope)
             if placed is not None:
                 placed.position = p
                 plans[p] = placed
@@ -284,6 +290,7 @@ def _plan_item(
     now: float,
     rng: np.random.Generator,
     exclude: set[int],
+    scope: np.ndarray | None = None,
 ) -> Placement | None:
     if board is None or not len(board) or profile.cold:
         return None
@@ -294,6 +301,9 @@ def _plan_item(
         return None
     pos, match = picked
     products = board.products[pos]
+    products = products if scope is None else products[(snap.cat[products] >= 0) & scope[snap.cat[products]]]
+    if not len(products):  # none of the store's products is within the page's scope
+        return None
     if match == "category":
         hits = products[np.isin(snap.cat[products], profile.cats[:8])]
     else:

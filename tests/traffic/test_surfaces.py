@@ -146,6 +146,13 @@ def test_a_category_page_ranks_within_its_subtree_plan_slots_included(market: Ma
     assert {i["product"]["category_id"] for i in body["recommended"]["items"]} == {phone}
     assert market.client.get(f"/api/v1/categories/{phone_root}/shelf", params={"page": 2}).json()["recommended"] is None
 
+    market.store(1, leaf="game")  # a category that fits on one shelf page has no ranked section
+    market.refresh()
+    game = market.leaf("game")
+    assert "为你推荐" not in web.get(f"/mall/c/{game}").text
+    assert market.client.get(f"/api/v1/categories/{game}/shelf").json()["recommended"] is None
+    assert {e.category_id for e in _impressions(market, "category")} == {phone}
+
     r = market.client.get("/api/v1/mall")  # a visitor: the whole catalogue, logged to no shopper
     assert r.status_code == 200 and r.json()["recommended"]["shopper_id"] is None
     mall = _impressions(market, "mall")

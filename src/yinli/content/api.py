@@ -588,7 +588,9 @@ def category_shelf(
     )
     return CategoryShelfOut(
         **shelf_out(shelf).model_dump(),
-        recommended=recommended_out(request, db, rdb, clock, actor, room, node) if shelf.page == 1 else None,
+        recommended=recommended_out(request, db, rdb, clock, actor, room, node)
+        if shelves.has_ranked_section(shelf)
+        else None,
     )
 
 

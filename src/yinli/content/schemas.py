@@ -206,7 +206,8 @@ class ShelfOut(Output):
 
 class CategoryShelfOut(ShelfOut):
     recommended: FeedOut | None = Field(
-        description="Page 1 only: ranked for the caller by the traffic engine within the category's subtree."
+        description="Page 1 of a category holding more than one page: ranked for the caller by the traffic "
+        "engine within the category's subtree (null otherwise)."
     )
 
 

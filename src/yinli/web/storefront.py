@@ -142,7 +142,7 @@ def mall_category(
         node=node,
         path=categories.ancestors(rdb, node),
         children=categories.children(rdb, node.id),
-        recommended=_recommended(request, web, db, rdb, clock, node),
+        recommended=_recommended(request, web, db, rdb, clock, node) if shelves.has_ranked_section(result) else [],
         result=result,
         sort=sort,
         tab="mall",

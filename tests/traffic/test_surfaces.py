@@ -110,11 +110,11 @@ def test_the_web_home_is_the_ranked_feed_logged_to_the_shopper_or_to_no_one(mark
 
 
 def test_new_merchants_get_launch_slots_through_the_web_home(market: Market, browser_factory) -> None:  # noqa: F811
-    _established(market)
+    _established(market, stores=40)  # enough that new merchants are not all on the page organically
     shopper = _interested(market, "pet", "phone")
     new_stores, leaf_of = _new_stores(market, 5)
     web = browser_factory(shopper.email)
-    for _ in range(4):
+    for _ in range(10):
         assert web.get("/").status_code == 200
     launch = [e for e in _impressions(market, "web_home") if e.slot == "launch"]
     assert launch, "the launch plan places new merchants on the web home"
@@ -125,12 +125,12 @@ def test_new_merchants_get_launch_slots_through_the_web_home(market: Market, bro
 
 
 def test_a_category_page_ranks_within_its_subtree_plan_slots_included(market: Market, browser_factory) -> None:  # noqa: F811
-    _established(market)
+    _established(market, stores=40)
     shopper = _interested(market, "pet", "phone")
     new_stores, leaf_of = _new_stores(market, 5)
     phone_root, phone = _root(market, "phone"), market.leaf("phone")
     web = browser_factory(shopper.email)
-    for _ in range(4):
+    for _ in range(10):
         r = web.get(f"/mall/c/{phone_root}")
         assert r.status_code == 200 and "为你推荐" in r.text
     logged = _impressions(market, "category")

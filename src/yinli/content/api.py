@@ -30,10 +30,12 @@ from yinli.api.deps import (
     page,
 )
 from yinli.catalog import categories
+from yinli.catalog.models import Category
 from yinli.catalog.schemas import card_out, cards_for
 from yinli.content import affiliate, attribution, creators, live, shelves, videos
 from yinli.content.models import LiveSession, ShortVideo
 from yinli.content.schemas import (
+    CategoryShelfOut,
     CommissionOut,
     CreatorOut,
     CreatorProfileIn,
@@ -60,13 +62,17 @@ from yinli.content.schemas import (
     VideoStatsOut,
     ViewIn,
 )
-from yinli.core.auth import require_actor
+from yinli.core.auth import Actor, require_actor
 from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import digits_only, parse_id
 from yinli.core.schemas import MoneyOut, QueryTime
 from yinli.guarantees import credit
 from yinli.merchants import service as merchants
+from yinli.traffic import events
+from yinli.traffic import service as traffic
+from yinli.traffic.api import engine_of, feed_out
+from yinli.traffic.schemas import FeedOut
 
 router = APIRouter(tags=["content"])
 
@@ -477,13 +483,35 @@ def remove_video(db: DB, clock: ClockDep, actor: ActorDep, video_id: int = id_pa
 # --- shelves and sales ------------------------------------------------------------------------------------
 
 
+RECOMMENDED = 8  # items in the mall's and a category shelf's ranked section
+
+
+def recommended_out(
+    request: Request, db: Session, rdb: Session, clock: Clock, actor: Actor | None, room: int, category: Category | None
+) -> FeedOut:
+    """The ranked section: the traffic engine's page for the caller (a shopper's own, anyone else a
+    visitor's), over the catalogue or the category's subtree, its impressions committed before the
+    cards are read (surface `mall` or `category`)."""
+    fp, state = traffic.do_serve_storefront(
+        db,
+        engine_of(request),
+        actor,
+        surface=events.MALL if category is None else events.CATEGORY,
+        limit=RECOMMENDED,
+        category=category,
+    )
+    db.commit()
+    return feed_out(rdb, clock, fp, state, False, pay_later_room=room)
+
+
 @router.get("/mall", response_model=MallOut, tags=["shelf"], summary="The mall tab: categories and sections")
-def mall(db: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep) -> MallOut:
-    room = credit.shopper_room(db, settings, actor)  # the 先用后付 badge only within the caller's credit
+def mall(request: Request, db: DB, rdb: ReadDB, clock: ClockDep, settings: SettingsDep, actor: ActorDep) -> MallOut:
+    room = credit.shopper_room(rdb, settings, actor)  # the 先用后付 badge only within the caller's credit
     return MallOut(
-        categories=[{"id": c.id, "name": c.name} for c in categories.children(db, None)],
-        new_arrivals=cards_for(db, clock, shelves.new_arrivals(db), pay_later_room=room),
-        best_sellers=cards_for(db, clock, shelves.best_sellers(db), pay_later_room=room),
+        categories=[{"id": c.id, "name": c.name} for c in categories.children(rdb, None)],
+        recommended=recommended_out(request, db, rdb, clock, actor, room, None),
+        new_arrivals=cards_for(rdb, clock, shelves.new_arrivals(rdb), pay_later_room=room),
+        best_sellers=cards_for(rdb, clock, shelves.best_sellers(rdb), pay_later_room=room),
     )
 
 
@@ -536,13 +564,34 @@ def store_shelf(
 
 
 @router.get(
-    "/categories/{category_id}/shelf", response_model=ShelfOut, tags=["shelf"], summary="A category's products, sorted"
+    "/categories/{category_id}/shelf",
+    response_model=CategoryShelfOut,
+    tags=["shelf"],
+    summary="A category's products, sorted, and (page 1) a ranked section",
 )
 def category_shelf(
-    db: ReadDB, clock: ClockDep, category_id: int = id_path(), sort: ShelfSort = "sales", page: ShelfPage = 1
-) -> ShelfOut:
+    request: Request,
+    db: DB,
+    rdb: ReadDB,
+    clock: ClockDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    category_id: int = id_path(),
+    sort: ShelfSort = "sales",
+    page: ShelfPage = 1,
+) -> CategoryShelfOut:
     """The mall's category page: products on sale anywhere under the category (404 for an unknown one)."""
-    return shelf_out(shelves.shelf_page(db, clock, shelves.ShelfQuery(category_id=category_id, sort=sort, page=page)))
+    node = categories.get_category(rdb, category_id)
+    room = credit.shopper_room(rdb, settings, actor)
+    shelf = shelves.shelf_page(
+        rdb, clock, shelves.ShelfQuery(category_id=node.id, sort=sort, page=page), pay_later_room=room
+    )
+    return CategoryShelfOut(
+        **shelf_out(shelf).model_dump(),
+        recommended=recommended_out(request, db, rdb, clock, actor, room, node)
+        if shelves.has_ranked_section(shelf)
+        else None,
+    )
 
 
 @router.get(

@@ -1,6 +1,6 @@
-"""The home page's feed: live rooms on air, the newest short videos, then product cards. The traffic
-domain's ranked feed (`GET /feed`, `traffic/hydrate.py`) is the API's; this is the web home page's
-order until the page renders the ranked one. The page only renders FeedItems.
+"""The home page's live strip: rooms on air, shown above the ranked feed when the feed's page has no live
+tile of its own. The feed itself (product cards, videos, live sessions, plan slots) is the traffic
+engine's (`traffic.service.do_serve_storefront`, hydrated by `traffic/hydrate.py`).
 """
 
 from __future__ import annotations
@@ -9,57 +9,31 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from yinli.catalog import service as catalog
 from yinli.catalog.cards import ProductCard, build_cards
-from yinli.catalog.models import Product, ProductStatus
-from yinli.content import live, videos
-from yinli.content.models import LiveSession, ShortVideo
+from yinli.catalog.models import Product
+from yinli.content import live
+from yinli.content.models import LiveSession
 from yinli.core.clock import Clock
 
-LIVE_TILES = VIDEO_TILES = 4
+LIVE_TILES = 4
 
 
 @dataclass(frozen=True)
-class FeedItem:
-    """One tile of the home feed: a product card, a live session or a short video."""
+class OnAir:
+    """A live session on air and the card of what it is presenting (or its first product)."""
 
-    kind: str  # "product" | "live" | "video"
-    card: ProductCard | None = None
-    live: LiveSession | None = None
-    live_cover: ProductCard | None = None  # what the room is presenting (or its first product)
-    video: ShortVideo | None = None
-    video_product: ProductCard | None = None  # the video's first linked product on sale
+    session: LiveSession
+    cover: ProductCard | None
 
 
-def home_feed(
-    session: Session, clock: Clock, limit: int = 30, *, with_live: bool = True, pay_later_room: int = 0
-) -> list[FeedItem]:
-    """Live rooms on air first (busiest first), then the newest short videos and product cards
-    (`pay_later_room`: the looking shopper's unused pay-later credit, for the cards' badge)."""
-    on_air = live.live_now(session, limit=LIVE_TILES) if with_live else []
-    clips = (
-        videos.list_videos(session, store_id=None, creator_id=None, before_id=None, limit=VIDEO_TILES)
-        if with_live
-        else []
-    )
+def on_air(session: Session, clock: Clock, *, limit: int = LIVE_TILES, pay_later_room: int = 0) -> list[OnAir]:
+    """Sessions live now, busiest first (`pay_later_room`: the looking shopper's unused pay-later credit,
+    for the cards' badge)."""
+    rooms = live.live_now(session, limit=limit)
     covers: list[Product | None] = []
-    for s in on_air:
+    for s in rooms:
         shown = live.session_products(session, s.id)
         covers.append(next((p for p in shown if p.id == s.presenting_product_id), shown[0] if shown else None))
-    firsts = [
-        next((p for p in videos.linked_products(session, v.id) if p.status == ProductStatus.LISTED.value), None)
-        for v in clips
-    ]
-    products = catalog.list_products(session, None, catalog.ProductFilter(), before_id=None, limit=limit)
-    # every card the page shows, built at once (one set of price and store lookups, not one per tile)
-    wanted = {p.id: p for p in [*covers, *firsts, *products] if p is not None}
-    cards = {c.product_id: c for c in build_cards(session, clock, list(wanted.values()), pay_later_room=pay_later_room)}
-
-    def card(p: Product | None) -> ProductCard | None:
-        return cards.get(p.id) if p is not None else None
-
-    return (
-        [FeedItem("live", live=s, live_cover=card(c)) for s, c in zip(on_air, covers, strict=True)]
-        + [FeedItem("video", video=v, video_product=card(f)) for v, f in zip(clips, firsts, strict=True)]
-        + [FeedItem("product", cards[p.id]) for p in products if p.id in cards]
-    )
+    wanted = [p for p in covers if p is not None]
+    cards = {c.product_id: c for c in build_cards(session, clock, wanted, pay_later_room=pay_later_room)}
+    return [OnAir(s, cards.get(c.id) if c is not None else None) for s, c in zip(rooms, covers, strict=True)]

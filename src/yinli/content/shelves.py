@@ -97,3 +97,10 @@ def shelf_page(
     page = min(max(1, query.page), pages)
     products = list(session.scalars(listing.order_by(*_ORDER[sort]).offset((page - 1) * size).limit(size)))
     return Shelf(build_cards(session, clock, products, pay_later_room=pay_later_room), total, page, pages, sort)
+
+
+def has_ranked_section(shelf: Shelf) -> bool:
+    """A category shelf's first page shows a ranked section ("为你推荐") above the sorted list when the
+    category holds more than that page lists: a category that fits on one page would show its products
+    twice (and log impressions of a section that adds nothing)."""
+    return shelf.page == 1 and shelf.pages > 1

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep, id_path, id_query
 from yinli.catalog.schemas import card_out
 from yinli.core.clock import Clock
-from yinli.core.ids import encode_cursor
 from yinli.traffic import coverage, events, experiments, explain, plans
 from yinli.traffic.feed import FeedPage, ServingState
 from yinli.traffic.hydrate import hydrate
@@ -42,7 +41,7 @@ from yinli.traffic.schemas import (
     RejectionOut,
     StoreTrafficOut,
 )
-from yinli.traffic.service import MAX_LIMIT, TrafficEngine, do_serve_feed, engine_for
+from yinli.traffic.service import MAX_LIMIT, VISITOR, TrafficEngine, do_serve_feed, engine_for, next_cursor
 
 router = APIRouter(tags=["traffic"])
 
@@ -78,7 +77,11 @@ def feed(
     return feed_out(rdb, clock, fp, state, explain_items)  # cards etc. outside the write transaction
 
 
-def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_explain: bool) -> FeedOut:
+def feed_out(
+    db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_explain: bool, *, pay_later_room: int = 0
+) -> FeedOut:
+    """A served page as the API answers it (also the mall's and category shelves' recommended sections);
+    `pay_later_room`: the reader's unused pay-later credit, for the cards' badge."""
     items = [
         FeedItemOut(
             position=t.placement.position,
@@ -92,19 +95,19 @@ def feed_out(db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_
             if with_explain
             else None,
         )
-        for t in hydrate(db, clock, fp, state)
+        for t in hydrate(db, clock, fp, state, pay_later_room=pay_later_room)
     ]
     a = fp.assignment
     return FeedOut(
         request_id=fp.request_id,
-        shopper_id=fp.shopper_id,
+        shopper_id=fp.shopper_id if fp.shopper_id != VISITOR else None,
         page=fp.page,
         policy=a.policy,
         bucket=a.bucket,
         experiment_id=a.experiment_id,
         model=fp.model_version or "heuristic",
         items=items,
-        next_cursor=encode_cursor({"p": fp.page + 1, "s": fp.seed}) if fp.has_more else None,
+        next_cursor=next_cursor(fp),
     )
 
 

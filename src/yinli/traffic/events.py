@@ -42,7 +42,11 @@ from yinli.core.schemas import AwareMoment, Input
 from yinli.orders.models import AfterSale, OrderLine
 from yinli.traffic.models import EventKind, TrafficEvent
 
-FEED = "feed"
+# Where a ranked page was served (an impression's `surface`; feedback copies it from the impression):
+FEED = "feed"  # the API feed, GET /feed
+WEB_HOME = "web_home"  # the storefront's home page
+MALL = "mall"  # the mall front's recommended section (web /mall, GET /mall)
+CATEGORY = "category"  # a category shelf's recommended section (web /mall/c/{id}, the category shelf API)
 CONSUMER = "traffic_log"
 OUTBOX_EVENTS = ["OrderPaid", "AfterSaleRefunded", "ComplaintFiled", "SearchResultClicked", "VideoWatched"]
 # SearchResultClicked and VideoWatched become interest-only events (features.INTEREST_ONLY surfaces)

@@ -162,11 +162,17 @@ def serve(
     seed: int,
     now: float,
     request_id: str,
+    scope: np.ndarray | None = None,
 ) -> FeedPage:
+    """`scope`: a mask over the compact categories (True: allowed) that keeps the page, plan slots
+    included, within them (a category shelf's ranked section); None: the whole catalogue."""
     snap = state.snapshot
     profile = snap.profile(shopper_id)
     rng = np.random.default_rng([seed, 0])
     items, sources = candidates.gather(snap, profile, rng)
+    if scope is not None:  # cat -1 (no category) is out of every scope
+        keep = (snap.cat[items] >= 0) & scope[snap.cat[items]]
+        items, sources = items[keep], sources[keep]
     interests = Interests.of(snap, profile)
     x = feature_matrix(snap, interests, items)
     pctr, pcvr = _predict(state, x)
@@ -200,7 +206,7 @@ def serve(
     plans: dict[int, Placement] = {}
     for slot, board, positions in (("boost", state.boost, boost_at), ("launch", state.launch, launch_at)):
         for p in positions:
-            placed = _plan_item(snap, state, board, slot, profile, interests, now, plan_rng, on_page)
+            placed = _plan_item(snap, state, board, slot, profile, interests, now, plan_rng, on_page, scope)
             if placed is not None:
                 placed.position = p
                 plans[p] = placed
@@ -306,9 +312,20 @@ def _plan_item(
     now: float,
     rng: np.random.Generator,
     exclude: set[int],
+    scope: np.ndarray | None = None,
 ) -> Placement | None:
     if board is None or not len(board) or profile.cold:
         return None
+    if scope is not None:  # a store with nothing within the page's scope cannot take its slot
+        inside = np.zeros(len(board), bool)
+        for c in np.flatnonzero(scope):
+            inside[board.by_cat.get(int(c), [])] = True
+        exclude = exclude | set(board.store[~inside].tolist())
+
+    def products_of(pos: int) -> np.ndarray:  # the store's products within the page's scope
+        products = board.products[pos]
+        return products if scope is None else products[(snap.cat[products] >= 0) & scope[snap.cat[products]]]
+
     if slot == "launch":
         # the allocation plan (allocation.py): every interest of the shopper, each store at its level
         roots = np.flatnonzero(profile.root_weight > 0)
@@ -317,7 +334,7 @@ def _plan_item(
         def value_of(positions: np.ndarray) -> np.ndarray:
             values = []
             for pos in positions:
-                got = _best_item(snap, state, interests, board.products[int(pos)], profile.cats, roots, board.similar)
+                got = _best_item(snap, state, interests, products_of(int(pos)), profile.cats, roots, board.similar)
                 best_of[int(pos)] = got
                 values.append(float(got[3][0]))
             return np.asarray(values)
@@ -339,7 +356,7 @@ def _plan_item(
             snap,
             state,
             interests,
-            board.products[pos],
+            products_of(pos),
             profile.cats[:8] if match == "category" else profile.cats[:0],
             roots,
             None,

@@ -29,6 +29,7 @@ class FeedVideo:
     title: str
     cover_url: str
     duration_seconds: int
+    views: int
     store_id: int | None
     creator_id: int | None
     product_ids: list[int]  # linked products, in the video's order
@@ -63,12 +64,13 @@ def placement_ids(state: ServingState, placement: Placement) -> tuple[str, int, 
     return FORMATS[int(snap.kind[item])], int(snap.item_id[item]), int(snap.item_id[snap.product[item]])
 
 
-def hydrate(db: Session, clock: Clock, fp: FeedPage, state: ServingState) -> list[FeedTile]:
-    """The page's tiles in placement order."""
+def hydrate(db: Session, clock: Clock, fp: FeedPage, state: ServingState, *, pay_later_room: int = 0) -> list[FeedTile]:
+    """The page's tiles in placement order (`pay_later_room`: the reader's unused pay-later credit, for
+    the cards' badge; guarantees.credit.shopper_room)."""
     ids = [placement_ids(state, p) for p in fp.placements]
     product_ids = sorted({product for _, _, product in ids})
     products = list(db.scalars(select(Product).where(Product.id.in_(product_ids)))) if product_ids else []
-    cards = {c.product_id: c for c in build_cards(db, clock, products)}
+    cards = {c.product_id: c for c in build_cards(db, clock, products, pay_later_room=pay_later_room)}
     videos = _videos(db, [item for kind, item, _ in ids if kind == "video"])
     lives = _lives(db, [item for kind, item, _ in ids if kind == "live"])
     return [
@@ -101,6 +103,7 @@ def _videos(db: Session, ids: list[int]) -> dict[int, FeedVideo]:
             title=v.title,
             cover_url=v.cover_url,
             duration_seconds=v.duration_seconds,
+            views=v.views,
             store_id=v.store_id,
             creator_id=v.creator_id,
             product_ids=linked.get(v.id, []),

@@ -41,6 +41,7 @@ class FeedVideoOut(Output):
     title: str
     cover_url: str
     duration_seconds: int
+    views: int
     store_id: int | None
     creator_id: int | None
     product_ids: list[int]
@@ -69,7 +70,7 @@ class FeedItemOut(Output):
 
 class FeedOut(Output):
     request_id: str = Field(description="Send back with feedback events about this page.")
-    shopper_id: int
+    shopper_id: int | None = Field(description="Whose page; null: a visitor's (no interests, not logged to a shopper).")
     page: int
     policy: str
     bucket: str

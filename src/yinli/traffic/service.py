@@ -25,11 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yinli.accounts.models import User
+from yinli.catalog.categories import subtree_leaf_ids
+from yinli.catalog.models import Category
 from yinli.core.auth import Actor, Role, require_actor
 from yinli.core.clock import Clock
 from yinli.core.db import Database
 from yinli.core.errors import Forbidden, InvalidInput, NotFound
-from yinli.core.ids import decode_cursor
+from yinli.core.ids import decode_cursor, encode_cursor
 from yinli.core.settings import Settings
 from yinli.merchants.service import get_policy
 from yinli.traffic import allocation, board, candidates, events, experiments, model, plans
@@ -42,6 +44,7 @@ from yinli.traffic.snapshot import Catalog, Snapshot, assemble, load_catalog
 log = logging.getLogger("yinli.traffic")
 
 MAX_LIMIT = 50
+VISITOR = 0  # the shopper id a visitor's page is ranked for: no shopper has it, so no interests or follows
 
 
 class TrafficEngine:
@@ -255,9 +258,79 @@ def do_serve_feed(
     limit: int,
     page: int | None,
     cursor: str | None,
+    surface: str = events.FEED,
+    category: Category | None = None,
 ) -> tuple[FeedPage, ServingState]:
-    """Rank a page for the shopper and log its impressions in this transaction (the caller commits)."""
+    """Rank a page for the shopper and log its impressions in this transaction (the caller commits).
+    `surface`: where the page is shown (events.FEED, WEB_HOME, MALL, CATEGORY), logged with each
+    impression; `category`: keep the page (plan slots included) within that category's subtree."""
     shopper = resolve_shopper(session, actor, shopper_id)
+    return _serve_page(session, engine, shopper, limit, page, cursor, surface, category)
+
+
+def do_serve_visitor_feed(
+    session: Session,
+    engine: TrafficEngine,
+    *,
+    limit: int,
+    page: int | None,
+    cursor: str | None,
+    surface: str,
+    category: Category | None = None,
+) -> tuple[FeedPage, ServingState]:
+    """A page for someone who is not a signed-in shopper: a cold profile (no interests, so no plan slot,
+    which go to interested shoppers), the default assignment (no experiment bucket), impressions logged
+    with no shopper (the caller commits)."""
+    return _serve_page(session, engine, None, limit, page, cursor, surface, category)
+
+
+def do_serve_storefront(
+    session: Session,
+    engine: TrafficEngine,
+    actor: Actor | None,
+    *,
+    surface: str,
+    limit: int,
+    cursor: str | None = None,
+    category: Category | None = None,
+) -> tuple[FeedPage, ServingState]:
+    """The ranked page of a storefront surface (web home, mall, category shelf): a signed-in shopper's
+    own feed; anyone else browsing the storefront (a visitor, a merchant, an operator, a creator) the
+    visitor feed. Impressions are logged in this transaction (the caller commits)."""
+    if actor is not None and actor.role is Role.SHOPPER:
+        return do_serve_feed(
+            session,
+            engine,
+            actor,
+            shopper_id=None,
+            limit=limit,
+            page=None,
+            cursor=cursor,
+            surface=surface,
+            category=category,
+        )
+    return do_serve_visitor_feed(
+        session, engine, limit=limit, page=None, cursor=cursor, surface=surface, category=category
+    )
+
+
+def category_scope(session: Session, snap: Snapshot, category: Category) -> np.ndarray:
+    """The feed's scope for a category: a mask over the snapshot's compact categories, True for the leaves
+    of the category's subtree."""
+    leaves = np.fromiter(session.scalars(subtree_leaf_ids(session, category)), np.int64)
+    return np.isin(snap.category_ids, leaves)
+
+
+def _serve_page(
+    session: Session,
+    engine: TrafficEngine,
+    shopper: int | None,
+    limit: int,
+    page: int | None,
+    cursor: str | None,
+    surface: str,
+    category: Category | None,
+) -> tuple[FeedPage, ServingState]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit is 1 to {MAX_LIMIT}", field="limit")
     number, seed = page_and_seed(engine, page, cursor)
@@ -265,19 +338,28 @@ def do_serve_feed(
     request_id, fresh_seed = engine.new_request()
     fp = serve(
         state,
-        shopper,
-        engine.assignment(shopper),
+        shopper if shopper is not None else VISITOR,
+        engine.assignment(shopper) if shopper is not None else experiments.DEFAULT,
         page=number,
         limit=limit,
         seed=fresh_seed if seed < 0 else seed,
         now=engine.clock.now().timestamp(),
         request_id=request_id,
+        scope=category_scope(session, state.snapshot, category) if category is not None else None,
     )
-    events.append(session, engine.clock, impression_rows(state.snapshot, fp, shopper, engine.clock.now()))
+    rows = impression_rows(state.snapshot, fp, shopper, engine.clock.now(), surface)
+    events.append(session, engine.clock, rows)
     return fp, state
 
 
-def impression_rows(snap: Snapshot, fp: FeedPage, shopper: int, now: Any) -> list[dict[str, Any]]:
+def next_cursor(fp: FeedPage) -> str | None:
+    """The cursor of the page after `fp` (the same seed, so the chain never repeats an item), if any."""
+    return encode_cursor({"p": fp.page + 1, "s": fp.seed}) if fp.has_more else None
+
+
+def impression_rows(
+    snap: Snapshot, fp: FeedPage, shopper: int | None, now: Any, surface: str = events.FEED
+) -> list[dict[str, Any]]:
     a = fp.assignment
     rows = []
     for p in fp.placements:
@@ -290,6 +372,7 @@ def impression_rows(snap: Snapshot, fp: FeedPage, shopper: int, now: Any) -> lis
                 occurred_at=now,
                 shopper_id=shopper,
                 request_id=fp.request_id,
+                surface=surface,
                 position=p.position,
                 item_type=("product", "video", "live")[int(snap.kind[p.item])],
                 item_id=int(snap.item_id[p.item]),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
 from yinli.catalog import cards, categories
 from yinli.catalog import service as catalog
+from yinli.catalog.models import Category
 from yinli.catalog.price_history import lowest_prices_since
 from yinli.catalog.pricing import unit_prices
 from yinli.checkout import once as checkout_once
@@ -44,6 +45,10 @@ from yinli.payments import service as payments
 from yinli.search import log as search_log
 from yinli.search.models import SearchAction
 from yinli.search.page import FLAGS, SORTS, PageQuery, do_search_page
+from yinli.traffic import events
+from yinli.traffic import service as traffic
+from yinli.traffic.api import engine_of
+from yinli.traffic.hydrate import FeedTile, hydrate
 from yinli.web import i18n, live
 from yinli.web.core import (
     FormDep,
@@ -74,36 +79,70 @@ def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surf
 # --- feed, mall, search ---------------------------------------------------------------------------------
 
 
+HOME_LIMIT = 20  # tiles a home page shows (the engine's page; "more" asks for the next with its cursor)
+SECTION_LIMIT = 8  # the mall's and a category's recommended section
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
-    return web.render(
-        "shop/home.html", feed=home_page.home_feed(db, clock, pay_later_room=web.pay_later_room(db)), tab="feed"
+def home(request: Request, web: WebDep, db: DB, rdb: ReadDB, clock: ClockDep, cursor: str | None = None) -> Response:
+    """The ranked feed (the traffic engine's page for this shopper, or a visitor's), its impressions
+    logged under surface `web_home`; rooms on air as a strip on top when the page has no live tile."""
+    fp, state = traffic.do_serve_storefront(
+        db, engine_of(request), web.actor, surface=events.WEB_HOME, limit=HOME_LIMIT, cursor=cursor
     )
+    db.commit()  # what was shown is what was served
+    room = web.pay_later_room(rdb)
+    tiles = hydrate(rdb, clock, fp, state, pay_later_room=room)
+    strip = (
+        [] if fp.page > 1 or any(t.kind == "live" for t in tiles) else home_page.on_air(rdb, clock, pay_later_room=room)
+    )
+    return web.render("shop/home.html", tiles=tiles, on_air=strip, more=traffic.next_cursor(fp), tab="feed")
+
+
+def _recommended(
+    request: Request, web: WebDep, db: Session, rdb: Session, clock: Clock, category: Category | None
+) -> list[FeedTile]:
+    """A shelf page's ranked section: the engine's page over the catalogue (the mall front) or over the
+    category's subtree, logged under surface `mall` or `category`; only the tiles with a card show."""
+    fp, state = traffic.do_serve_storefront(
+        db,
+        engine_of(request),
+        web.actor,
+        surface=events.MALL if category is None else events.CATEGORY,
+        limit=SECTION_LIMIT,
+        category=category,
+    )
+    db.commit()
+    return hydrate(rdb, clock, fp, state, pay_later_room=web.pay_later_room(rdb))
 
 
 @router.get("/mall", response_class=HTMLResponse)
-def mall(web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
-    room = web.pay_later_room(db)
+def mall(request: Request, web: WebDep, db: DB, rdb: ReadDB, clock: ClockDep) -> Response:
+    room = web.pay_later_room(rdb)
     return web.render(
         "shop/mall.html",
-        roots=categories.children(db, None),
-        best=cards.build_cards(db, clock, shelves.best_sellers(db, limit=8), pay_later_room=room),
-        newest=cards.build_cards(db, clock, shelves.new_arrivals(db, limit=8), pay_later_room=room),
+        roots=categories.children(rdb, None),
+        recommended=_recommended(request, web, db, rdb, clock, None),
+        best=cards.build_cards(rdb, clock, shelves.best_sellers(rdb, limit=8), pay_later_room=room),
+        newest=cards.build_cards(rdb, clock, shelves.new_arrivals(rdb, limit=8), pay_later_room=room),
         tab="mall",
     )
 
 
 @router.get("/mall/c/{category_id}", response_class=HTMLResponse)
-def mall_category(category_id: int, web: WebDep, db: ReadDB, clock: ClockDep, sort: str = "sales") -> Response:
-    node = categories.get_category(db, category_id)
+def mall_category(
+    request: Request, category_id: int, web: WebDep, db: DB, rdb: ReadDB, clock: ClockDep, sort: str = "sales"
+) -> Response:
+    node = categories.get_category(rdb, category_id)
     sort = sort if sort in shelves.SORTS else "sales"
     query = shelves.ShelfQuery(category_id=node.id, sort=sort)
-    result = shelves.shelf_page(db, clock, query, pay_later_room=web.pay_later_room(db))
+    result = shelves.shelf_page(rdb, clock, query, pay_later_room=web.pay_later_room(rdb))
     return web.render(
         "shop/category.html",
         node=node,
-        path=categories.ancestors(db, node),
-        children=categories.children(db, node.id),
+        path=categories.ancestors(rdb, node),
+        children=categories.children(rdb, node.id),
+        recommended=_recommended(request, web, db, rdb, clock, node) if shelves.has_ranked_section(result) else [],
         result=result,
         sort=sort,
         tab="mall",

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -31,18 +31,16 @@ from yinli.api.deps import (
 )
 from yinli.catalog import categories
 from yinli.catalog.models import Category
-from yinli.catalog.schemas import card_out, cards_for
+from yinli.catalog.schemas import ProductCardOut, card_out, cards_for
 from yinli.content import affiliate, attribution, creators, live, shelves, videos
 from yinli.content.models import LiveSession, ShortVideo
 from yinli.content.schemas import (
-    CategoryShelfOut,
     CommissionOut,
     CreatorOut,
     CreatorProfileIn,
     FollowIn,
     FollowOut,
     LikeIn,
-    MallOut,
     PlanIn,
     PlanOut,
     PresentIn,
@@ -66,15 +64,34 @@ from yinli.core.auth import Actor, require_actor
 from yinli.core.clock import Clock
 from yinli.core.outbox import OutboxEvent
 from yinli.core.parsing import digits_only, parse_id
-from yinli.core.schemas import MoneyOut, QueryTime
+from yinli.core.schemas import MoneyOut, Output, QueryTime
 from yinli.guarantees import credit
 from yinli.merchants import service as merchants
 from yinli.traffic import events
 from yinli.traffic import service as traffic
-from yinli.traffic.api import engine_of, feed_out
+from yinli.traffic.pages import engine_of, feed_out
 from yinli.traffic.schemas import FeedOut
 
 router = APIRouter(tags=["content"])
+
+
+# The storefront's ranked sections carry a traffic page: these two shapes live with the router, since the
+# content domain sits below traffic (the domain's own schemas cannot import traffic's).
+class MallOut(Output):
+    categories: list[dict[str, object]]
+    recommended: FeedOut = Field(
+        description="Ranked for the caller by the traffic engine (a visitor's page unless a shopper asks); "
+        "send feedback events with its `request_id`."
+    )
+    new_arrivals: list[ProductCardOut]
+    best_sellers: list[ProductCardOut]
+
+
+class CategoryShelfOut(ShelfOut):
+    recommended: FeedOut | None = Field(
+        description="Page 1 of a category holding more than one page: ranked for the caller by the traffic "
+        "engine within the category's subtree (null otherwise)."
+    )
 
 
 # --- creators and follows ---------------------------------------------------------------------------------

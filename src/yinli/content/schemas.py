@@ -7,7 +7,6 @@ from pydantic import Field, StringConstraints
 
 from yinli.catalog.schemas import ProductCardOut
 from yinli.core.schemas import IdInt, Input, Line, Moment, MoneyOut, Output, Paragraphs, Url
-from yinli.traffic.schemas import FeedOut
 
 Handle = Annotated[str, StringConstraints(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_\u4e00-\u9fff]+$")]
 ProductIds = Annotated[list[IdInt], Field(max_length=100)]
@@ -173,16 +172,6 @@ class VideosPage(Output):
     next_cursor: str | None
 
 
-class MallOut(Output):
-    categories: list[dict[str, object]]
-    recommended: FeedOut = Field(
-        description="Ranked for the caller by the traffic engine (a visitor's page unless a shopper asks); "
-        "send feedback events with its `request_id`."
-    )
-    new_arrivals: list[ProductCardOut]
-    best_sellers: list[ProductCardOut]
-
-
 class StorePageOut(Output):
     store_id: int
     name: str
@@ -202,13 +191,6 @@ class ShelfOut(Output):
     pages: int
     total: int
     items: list[ProductCardOut]
-
-
-class CategoryShelfOut(ShelfOut):
-    recommended: FeedOut | None = Field(
-        description="Page 1 of a category holding more than one page: ranked for the caller by the traffic "
-        "engine within the category's subtree (null otherwise)."
-    )
 
 
 class SalesSplitOut(Output):

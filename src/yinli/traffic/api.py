@@ -8,14 +8,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ActorDep, ClockDep, Cursor, ReadDB, SettingsDep, id_path, id_query
-from yinli.catalog.schemas import card_out
-from yinli.core.clock import Clock
 from yinli.traffic import coverage, events, experiments, explain, plans
-from yinli.traffic.feed import FeedPage, ServingState
-from yinli.traffic.hydrate import hydrate
+from yinli.traffic.pages import engine_of, feed_out
 from yinli.traffic.schemas import (
     BoostChangeOut,
     BoostConfigIn,
@@ -25,13 +21,9 @@ from yinli.traffic.schemas import (
     ExperimentIn,
     ExperimentMetricsOut,
     ExperimentOut,
-    ExplainOut,
     FeedbackIn,
     FeedbackOut,
-    FeedItemOut,
-    FeedLiveOut,
     FeedOut,
-    FeedVideoOut,
     LaunchConfigIn,
     LaunchConfigOut,
     LaunchCoverageOut,
@@ -41,14 +33,9 @@ from yinli.traffic.schemas import (
     RejectionOut,
     StoreTrafficOut,
 )
-from yinli.traffic.service import MAX_LIMIT, VISITOR, TrafficEngine, do_serve_feed, engine_for, next_cursor
+from yinli.traffic.service import MAX_LIMIT, do_serve_feed
 
 router = APIRouter(tags=["traffic"])
-
-
-def engine_of(request: Request) -> TrafficEngine:
-    state = request.app.state
-    return engine_for(state.settings, state.db, state.clock)
 
 
 def _id() -> Any:
@@ -75,40 +62,6 @@ def feed(
     fp, state = do_serve_feed(db, engine, actor, shopper_id=shopper_id, limit=limit, page=page, cursor=cursor)
     db.commit()  # the impressions are logged with the page: what was shown is what was served
     return feed_out(rdb, clock, fp, state, explain_items)  # cards etc. outside the write transaction
-
-
-def feed_out(
-    db: Session, clock: Clock, fp: FeedPage, state: ServingState, with_explain: bool, *, pay_later_room: int = 0
-) -> FeedOut:
-    """A served page as the API answers it (also the mall's and category shelves' recommended sections);
-    `pay_later_room`: the reader's unused pay-later credit, for the cards' badge."""
-    items = [
-        FeedItemOut(
-            position=t.placement.position,
-            type=t.kind,
-            item_id=t.item_id,
-            slot=t.placement.slot,
-            product=card_out(t.card) if t.card is not None else None,
-            video=FeedVideoOut(**asdict(t.video)) if t.video is not None else None,
-            live=FeedLiveOut(**asdict(t.live)) if t.live is not None else None,
-            explain=ExplainOut(**explain.item(t.placement, fp.assignment.policy, fp.model_version))
-            if with_explain
-            else None,
-        )
-        for t in hydrate(db, clock, fp, state, pay_later_room=pay_later_room)
-    ]
-    a = fp.assignment
-    return FeedOut(
-        request_id=fp.request_id,
-        shopper_id=fp.shopper_id if fp.shopper_id != VISITOR else None,
-        page=fp.page,
-        policy=a.policy,
-        bucket=a.bucket,
-        experiment_id=a.experiment_id,
-        model=fp.model_version or "heuristic",
-        items=items,
-        next_cursor=next_cursor(fp),
-    )
 
 
 @router.post(

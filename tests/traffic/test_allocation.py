@@ -77,7 +77,7 @@ def test_sizing_leaves_room_for_booked_contracts_and_flags_thin_traffic() -> Non
     assert first == 20 and second == 10  # (40 - 20) × 0.5
     full = allocation.free_supply(fc, [_contract(1, need=97, days=1.0, cats=[0], cat_roots=[0])])
     quota, note = allocation.size_quota(fc, full, new, 200, fill=0.5, warn_below=5)
-    assert quota == 1 and note.startswith(allocation.SHORT)  # never more than the supply; flagged
+    assert quota == 1 and note.startswith(allocation.NO_TRAFFIC)  # 3 slots: not even 1 arrives surely
     quota, note = allocation.size_quota(Forecast.empty(1, 1), np.zeros(1), new, 200, fill=0.5, warn_below=5)
     assert quota == 200 and note.startswith(allocation.NO_FORECAST)
 

@@ -14,9 +14,12 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
 2. **Size** (`size_quota`, admission control): a new enrolment asks for the plan's `quota`; it gets what
    the supply left by the contracts already booked can carry over its window at `fill` (0.7: forecasts
    err) and no more than arrive with 99% probability when slots arrive as a Poisson stream (small
-   segments), never more than asked — the way guaranteed delivery books only what the inventory holds. A
-   quota below `warn_below` is flagged in its plan note (its category's interested traffic is too thin to
-   carry a meaningful quota), so operators see it when it is booked, not when the window closes.
+   segments), and less of a forecast from a young log (fill × √(span / 7 days)), never more than asked —
+   the way guaranteed delivery books only what the inventory holds. A quota below `warn_below` is flagged
+   in its plan note (its category's interested traffic is too thin to carry a meaningful quota), so
+   operators see it when it is booked, not when the window closes; a store for which the forecast
+   carries not even one slot is not booked at all: it is withheld ("no interested traffic", not a miss,
+   not owed), re-sized every round, and booked as soon as interested shoppers appear.
 3. **Plan** (`plan`, HWM): contracts ordered by eligible supply, least first (the least flexible choose
    first); each takes the fraction `alpha` of its segments' remaining supply rate that meets its
    remaining need (quota − delivered) over the expected traffic left in its window. A contract whose
@@ -37,6 +40,7 @@ The plan is a few numbers per enrolment (alpha, order, level, forecast supply), 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +59,7 @@ SIMILAR_LIFT = 1.25
 SIMILAR_MIN_SHOPPERS = 3
 CONFIDENCE = 0.99  # a sized quota is delivered with at least this probability if the forecast is right
 NO_FORECAST = "no supply forecast yet"
+NO_TRAFFIC = "no interested traffic"  # the forecast carries not even one slot: not booked, re-sized each round
 SHORT = "thin interested traffic"  # how a plan note flags a quota below warn_below
 
 
@@ -297,11 +302,15 @@ def size_quota(
     probe = Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=1)
     segs, _ = eligible_rates(fc, probe)
     expected = float(free[segs].sum()) * new.days_left if len(segs) else 0.0
-    carry = expected * fill
+    # a forecast from a young log (a new platform, a first week) errs more: book less of it
+    carry = expected * fill * min(1.0, math.sqrt(fc.span_days / FORECAST_DAYS))
     # Shoppers arrive at random: with few expected slots, fill alone books more than arrives too often.
     # Count arrivals as Poisson(expected) and book no more than arrive with probability `confidence`.
     sure = int(poisson.ppf(1.0 - confidence, expected)) if expected > 0 else 0  # P(arrivals >= sure) >= confidence
-    quota = max(1, min(asked, int(carry + 1e-6), sure))  # (+1e-6: the bisection errs up by a hair)
+    quota = min(asked, int(carry + 1e-6), sure)  # (+1e-6: the bisection errs up by a hair)
+    if quota < 1:
+        return 1, f"{NO_TRAFFIC}: forecast {expected:.1f} slots free in the window; not booked"
+
     if len(segs) and new.days_left > 0:
         alpha = _take(free, segs, free[segs], quota / new.days_left)
         if np.isfinite(alpha):

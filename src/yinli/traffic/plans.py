@@ -233,14 +233,31 @@ def run_launch_round(
     session.flush()
     open_ids = [s for s, e in enrolled.items() if e.status in (LaunchStatus.ACTIVE, LaunchStatus.WITHHELD)]
     counts = _delivered(session, open_ids)
+    for store_id in open_ids:
+        enrolled[store_id].delivered = counts.get(store_id, 0)
+    if fc is not None and fc.known and config.sizing:
+        # sized again each round until booked: enrolled before there was a forecast (a new platform's
+        # first hours), or held for want of interested traffic (the supply may have come since)
+        waiting = [enrolled[s] for s in open_ids if _resizable(enrolled[s]) and now < enrolled[s].ends_at]
+        booked = [b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and not _resizable(b)]
+        spare = allocation.free_supply(fc, contracts.of(booked)) if waiting else fc.root_rate
+        for e in waiting:
+            quota, note = allocation.size_quota(
+                fc,
+                spare,
+                contracts.of([e])[0],
+                e.asked_quota or e.quota,
+                fill=config.fill,
+                warn_below=config.warn_below,
+            )
+            e.quota, e.plan_note = max(quota, min(e.quota, e.delivered + 1)), note
     flags = red_flags(session, open_ids, config, now)
     active = set(
         session.scalars(select(Store.id).where(Store.id.in_(open_ids), Store.status == StoreStatus.ACTIVE.value))
     )
     for store_id in open_ids:
         e = enrolled[store_id]
-        e.delivered = counts.get(store_id, 0)
-        if e.delivered >= e.quota:
+        if e.delivered >= e.quota and not _no_traffic(e):
             e.status, e.reached_at = LaunchStatus.REACHED.value, now
         elif now >= e.ends_at:
             # withheld to the end stays withheld: it was never owed the quota, so it is not a miss
@@ -248,27 +265,24 @@ def run_launch_round(
                 e.status = LaunchStatus.EXPIRED.value
         else:
             flag = flags.get(store_id) if store_id in active else "the store is not active"
+            if flag is None and _no_traffic(e):
+                # admission control: no contract the supply cannot carry even once (re-sized each round)
+                flag = "no interested shoppers forecast for its categories in the window (re-checked each round)"
             e.status = LaunchStatus.WITHHELD.value if flag else LaunchStatus.ACTIVE.value
             e.withheld_reason = flag
         e.updated_at = now
-    if fc is not None and fc.known and config.sizing:
-        # enrolled before there was a forecast (a new platform's first hours): sized once one exists
-        unsized = [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE and _unsized(e)]
-        sized = [b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and not _unsized(b)]
-        spare = allocation.free_supply(fc, contracts.of(sized)) if unsized else fc.root_rate
-        for e in unsized:
-            quota, note = allocation.size_quota(
-                fc, spare, contracts.of([e])[0], e.quota, fill=config.fill, warn_below=config.warn_below
-            )
-            e.quota, e.plan_note = max(quota, min(e.quota, e.delivered + 1)), note
     if fc is not None and fc.known:  # no forecast yet: the boards serve greedily (alpha 1, enrolment order)
         _plan(fc, [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE], contracts, config, now)
     session.flush()
     return {"enrolled": created, "open": len(open_ids)}
 
 
-def _unsized(e: LaunchEnrolment) -> bool:
-    return (e.plan_note or "").startswith(allocation.NO_FORECAST)
+def _resizable(e: LaunchEnrolment) -> bool:
+    return (e.plan_note or "").startswith((allocation.NO_FORECAST, allocation.NO_TRAFFIC))
+
+
+def _no_traffic(e: LaunchEnrolment) -> bool:
+    return (e.plan_note or "").startswith(allocation.NO_TRAFFIC)
 
 
 class _Contracts:
@@ -362,7 +376,7 @@ class LaunchKpi:
     quality_impressions: int  # feed.quality_level impressions of enrolled stores, launch slots and organic
     gmv_cost_fen: int  # expected GMV of the organic items the launch slots displaced, less theirs
     sized_down: int  # quota sized below the asked one to fit the forecast supply
-    supply_short: int  # sized below warn_below: the category's interested traffic is thin (plan note)
+    supply_short: int  # sized below warn_below, or not booked: its categories' interested traffic is thin
 
 
 def launch_kpi(session: Session) -> LaunchKpi:
@@ -388,7 +402,12 @@ def launch_kpi(session: Session) -> LaunchKpi:
             LaunchEnrolment.asked_quota.is_not(None), LaunchEnrolment.quota < LaunchEnrolment.asked_quota
         )
     )
-    short = session.scalar(select(func.count()).where(LaunchEnrolment.plan_note.like(f"{allocation.SHORT}%")))
+    short = session.scalar(
+        select(func.count()).where(
+            LaunchEnrolment.plan_note.like(f"{allocation.SHORT}%")
+            | LaunchEnrolment.plan_note.like(f"{allocation.NO_TRAFFIC}%")
+        )
+    )
     return LaunchKpi(
         quality_impressions=int(quality or 0),
         sized_down=int(sized_down or 0),

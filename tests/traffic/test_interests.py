@@ -4,6 +4,8 @@ feed clicks or feed watch time for the item (its CTR stays the feed's)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from tests.traffic.conftest import Market
@@ -64,3 +66,55 @@ def test_search_clicks_and_video_views_teach_interests_not_ctr(market: Market) -
     market.refresh()  # consuming again is harmless: one event per outbox event
     with world.database.session() as s:
         assert len(s.scalars(select(TrafficEvent.id).where(TrafficEvent.shopper_id == shopper.id)).all()) == 2
+
+
+def test_a_store_nobody_is_interested_in_is_not_booked_until_shoppers_appear(market: Market) -> None:
+    """Admission control: the forecast carries not even one quality slot for a store in a category no
+    shopper cares about, so the plan books no quota it cannot deliver (withheld, not a miss); once
+    shoppers show interest in that category it is sized again and booked."""
+    import numpy as np
+
+    from tests.traffic.test_launch import _browse, _shoppers
+    from yinli.traffic.models import LaunchEnrolment
+
+    rng = np.random.default_rng(4)
+    for leaf in ("phone", "pet"):
+        for _ in range(3):
+            market.store(3, leaf=leaf)
+    market.clock.advance(timedelta(days=31))
+    market.world._operator = None
+    shoppers = [(s, t) for s, t in _shoppers(market, rng, 30) if t != "game"]
+    market.refresh()
+    for _ in range(2):
+        for shopper, topic in shoppers:
+            _browse(market, shopper, topic, rng)
+            market.clock.advance(timedelta(minutes=20))
+        market.refresh()
+    game_shop, (game,) = market.store(1, leaf="game")
+    market.refresh()
+    with market.world.database.session() as s:
+        e = s.get(LaunchEnrolment, game_shop.store_id)
+        assert e is not None and e.status == "withheld", (e.status, e.plan_note)
+        assert e.plan_note.startswith("no interested traffic") and "no interested shoppers" in e.withheld_reason
+    kpi = market.client.get("/api/v1/traffic/launch", headers=market.world.operator.headers).json()["kpi"]
+    assert kpi["supply_short"] >= 1
+
+    actor_of = {s.id: Actor(s.id, Role.SHOPPER) for s, _ in shoppers}
+    with market.world.database.session() as s:  # shoppers search for game cards and click the result
+        for shopper, _ in shoppers:
+            logged = do_record_search(
+                s, market.clock, actor_of[shopper.id], query="点卡", normalized="点卡", filters={},
+                sort="relevance", offset=0, total=1, shown=[game["id"]], backend="test", relaxed=None, took_us=1,
+            )  # fmt: skip
+            do_record_interaction(
+                s, market.clock, actor_of[shopper.id], search_id=logged.id, product_id=game["id"], action="click"
+            )
+    for shopper, topic in shoppers:  # their feed pages: the supply the forecast counts
+        _browse(market, shopper, topic, rng)
+        market.clock.advance(timedelta(minutes=5))
+    market.refresh()
+    market.refresh()
+    with market.world.database.session() as s:
+        e = s.get(LaunchEnrolment, game_shop.store_id)
+        assert e is not None and e.status == "active" and e.quota >= 1, (e.status, e.plan_note)
+        assert not e.plan_note.startswith("no interested traffic")

@@ -40,6 +40,11 @@ def test_new_merchants_reach_their_quota_and_red_flags_are_withheld(market: Mark
     market.clock.advance(timedelta(days=31))  # ...no longer new merchants
     market.world._operator = None  # a fresh operator token (the first expired with the 31 days)
     shoppers = _shoppers(market, rng, 45)
+    # This marketplace's traffic grows twentyfold after the stores enrol, which no forecast foresees: the
+    # test is about the controller and red flags at the asked quota, so quotas are not sized to the forecast
+    # here (sizing: test_allocation.py, test_interests.py and the simulator).
+    r = client.patch("/api/v1/traffic/launch", json={"sizing": False}, headers=market.world.operator.headers)
+    assert r.status_code == 200, r.text
     market.refresh()
     for _ in range(2):  # interests form from a few clicks, through a day (the controller learns its hours)
         for shopper, topic in shoppers:
@@ -74,7 +79,7 @@ def test_new_merchants_reach_their_quota_and_red_flags_are_withheld(market: Mark
     # more than asked), the reason, its targeting level and the round's allocation (allocation.py)
     for s in new_stores:
         e = statuses[s]
-        assert e["asked_quota"] == 10 and 1 <= e["quota"] <= 10 and e["plan_note"], e
+        assert e["asked_quota"] == 10 and e["quota"] == 10, e
         assert e["targeting"] in ("category", "top_category", "similar")
         assert e["plan"] is not None and e["plan"]["order"] >= 0 and e["plan"]["supply_per_day"] >= 0, e
 

@@ -14,7 +14,9 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
 2. **Size** (`size_quota`, admission control): a new enrolment asks for the plan's `quota`; it gets what
    the supply left by the contracts already booked can carry over its window at `fill` (0.7: forecasts
    err) and no more than arrive with 99% probability when slots arrive as a Poisson stream (small
-   segments), and less of a forecast from a young log (fill × √(span / 7 days)), never more than asked —
+   segments), and less of a forecast from a young log (fill × √(span / 7 days)); it leaves its share to
+   the stores expected to enrol in its segments during its window (1 / (1 + expected arrivals), from the
+   last 7 days' enrolments), never more than asked —
    the way guaranteed delivery books only what the inventory holds. A quota below `warn_below` is flagged
    in its plan note (its category's interested traffic is too thin to carry a meaningful quota), so
    operators see it when it is booked, not when the window closes; a store for which the forecast
@@ -28,8 +30,8 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
    lift ≥ `SIMILAR_LIFT`) — and planned again; widening never narrows back.
 4. **Serve** (`plans.Board.pick_planned`, online, no database): for a launch slot, the contracts this
    shopper is eligible for (interest at each contract's level, window open, quota not met, not ahead of
-   its paced target) are tried in plan order; each takes the slot with probability alpha × pace × value,
-   where pace > 1 catches up a contract that fell behind its target since the round, and value =
+   its paced target) are tried in plan order; each takes the slot with probability alpha × value — or
+   surely while it is behind its paced target (a small quota cannot afford the variance), where value =
    clip(EV of its best item for this shopper / the contract's running mean EV, 0.5, 2) prefers the slots
    where the item is worth most to the shopper — which keeps the plan's GMV cost small. A slot nobody
    takes goes back to the ranking.
@@ -290,18 +292,22 @@ def size_quota(
     fill: float,
     warn_below: int,
     confidence: float = CONFIDENCE,
+    share: float = 1.0,
 ) -> tuple[int, str]:
     """(quota, note) for a new enrolment: what the free supply (`free_supply`) can carry over its window
     at `fill` — and no more than arrive with probability `confidence` when slots arrive as a Poisson
     stream — at its widest direct-interest level (top-level category), never more than asked, at least 1.
     Admission control, as guaranteed delivery books only what the inventory holds: a quota below
     `warn_below` is flagged SHORT in the note (the category's interested traffic is too thin), so
-    operators see it before the window. Takes the booked quota out of `free` (in place)."""
+    operators see it before the window. `share` (≤ 1) keeps the rest of the free supply for the stores
+    expected to enrol in the same segments during the window. Takes the booked quota out of `free`."""
     if not fc.known:
         return asked, f"{NO_FORECAST} (empty log): asked quota kept until a round has one"
     probe = Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=1)
     segs, _ = eligible_rates(fc, probe)
-    expected = float(free[segs].sum()) * new.days_left if len(segs) else 0.0
+    # `share`: what is left for the stores expected to enrol in these segments during the window is kept
+    # for them (guaranteed delivery reserves inventory for bookings to come)
+    expected = float(free[segs].sum()) * new.days_left * share if len(segs) else 0.0
     # a forecast from a young log (a new platform, a first week) errs more: book less of it
     carry = expected * fill * min(1.0, math.sqrt(fc.span_days / FORECAST_DAYS))
     # Shoppers arrive at random: with few expected slots, fill alone books more than arrives too often.

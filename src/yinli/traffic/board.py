@@ -153,7 +153,8 @@ class Board:
         value_of: Callable[[np.ndarray], np.ndarray],
     ) -> tuple[int, str] | None:
         """The launch slot's store by the allocation plan (module doc of allocation.py): eligible stores in
-        plan order, each taking the slot with probability alpha × pace × value. `value_of(positions)`: the
+        plan order, each taking the slot with probability alpha × value, or surely while behind its paced
+        target. `value_of(positions)`: the
         expected GMV of each store's best item for this shopper."""
         positions, levels = self.matches(cats, roots)
         keep = np.isin(positions, self._open(positions, now, exclude))
@@ -168,14 +169,14 @@ class Board:
         order = np.lexsort((rng.random(len(positions)), rank))[:PLANNED_TRIES]
         positions, levels, deficit = positions[order], levels[order], deficit[order]
         alpha = self.alpha[positions] if self.alpha is not None else np.ones(len(positions))
-        # behind its paced target since the round (deficit beyond the burst): catch up, up to 4x the rate
-        burst = np.maximum(1.0, 0.01 * self.quota[positions]) / self.quota[positions]
-        pace = np.clip(1.0 + (deficit - burst) / 0.05, 1.0, 4.0)
+        # behind its paced target since the round: take every eligible slot until back on target (the plan's
+        # alpha is a rate; a small quota cannot afford the variance of sampling it)
+        behind = self.delivered[positions] < self.target(positions, now)
         ev = np.asarray(value_of(positions), np.float64)
         fresh = self.ev_mean[positions] <= 0
         self.ev_mean[positions] = np.where(fresh, ev, 0.9 * self.ev_mean[positions] + 0.1 * ev)
         value = np.clip(ev / np.maximum(self.ev_mean[positions], 1e-9), 0.5, 2.0)
-        p = np.minimum(alpha * pace * value, 1.0)
+        p = np.where(behind, 1.0, np.minimum(alpha * value, 1.0))
         u, mass = rng.random(), 0.0
         for k in range(len(positions)):
             take = min(float(p[k]), 1.0 - mass)

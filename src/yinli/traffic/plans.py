@@ -201,6 +201,7 @@ def run_launch_round(
     fc = allocation.forecast(session, now, snap, config.share) if snap is not None else None
     contracts = _Contracts(session, snap, profile, config.lead, now)
     free: np.ndarray | None = None  # forecast supply not yet booked (computed on the first new enrolment)
+    arrivals = _Arrivals(contracts, list(enrolled.values()), now, len(snap.root_ids) if snap is not None else 0)
     created = 0
     for store in session.scalars(
         select(Store).where(Store.status == StoreStatus.ACTIVE.value, Store.first_listed_at.is_not(None))
@@ -224,8 +225,15 @@ def run_launch_round(
                 free = allocation.free_supply(
                     fc, contracts.of([b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE])
                 )
+            new = contracts.of([e])[0]
             e.quota, e.plan_note = allocation.size_quota(
-                fc, free, contracts.of([e])[0], config.quota, fill=config.fill, warn_below=config.warn_below
+                fc,
+                free,
+                new,
+                config.quota,
+                fill=config.fill,
+                warn_below=config.warn_below,
+                share=arrivals.share(new, config.window_days),
             )
         session.add(e)
         enrolled[store.id] = e
@@ -242,13 +250,15 @@ def run_launch_round(
         booked = [b for b in enrolled.values() if b.status == LaunchStatus.ACTIVE and not _resizable(b)]
         spare = allocation.free_supply(fc, contracts.of(booked)) if waiting else fc.root_rate
         for e in waiting:
+            again = contracts.of([e])[0]
             quota, note = allocation.size_quota(
                 fc,
                 spare,
-                contracts.of([e])[0],
+                again,
                 e.asked_quota or e.quota,
                 fill=config.fill,
                 warn_below=config.warn_below,
+                share=arrivals.share(again, config.window_days),
             )
             e.quota, e.plan_note = max(quota, min(e.quota, e.delivered + 1)), note
     flags = red_flags(session, open_ids, config, now)
@@ -275,6 +285,23 @@ def run_launch_round(
         _plan(fc, [e for e in enrolled.values() if e.status == LaunchStatus.ACTIVE], contracts, config, now)
     session.flush()
     return {"enrolled": created, "open": len(open_ids)}
+
+
+class _Arrivals:
+    """How many new stores enrol per day in each top-level category (the last 7 days' enrolments)."""
+
+    def __init__(self, contracts: _Contracts, rows: list[LaunchEnrolment], now: datetime, n_roots: int) -> None:
+        self.rate = np.zeros(n_roots)
+        recent = [e for e in rows if e.started_at >= now - timedelta(days=allocation.FORECAST_DAYS)]
+        for c in contracts.of(recent):
+            roots = c.roots
+            if len(roots):
+                self.rate[roots] += 1.0 / len(roots) / allocation.FORECAST_DAYS
+
+    def share(self, c: allocation.Contract, window_days: float) -> float:
+        """1 / (1 + stores expected to enrol in this contract's segments during its window)."""
+        roots = c.roots
+        return 1.0 / (1.0 + float(self.rate[roots].sum()) * window_days) if len(roots) else 1.0
 
 
 def _resizable(e: LaunchEnrolment) -> bool:

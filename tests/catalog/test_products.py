@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.factories import stock
 from yinli.core.outbox import OutboxEvent
 
 
@@ -128,7 +129,8 @@ def test_changes_append_outbox_events_in_order(world, client, database):
 
 def test_storefront_page_shows_cards(world, client):
     m = world.merchant(name="页面店")
-    world.product(m, price_fen=1234)
+    p = world.product(m, price_fen=1234)
+    stock(world, m, p["skus"][0]["id"], 5)  # the home page is the traffic engine's feed: what can be bought
     r = client.get("/")
     assert r.status_code == 200
     assert "¥12.34" in r.text and "页面店" in r.text

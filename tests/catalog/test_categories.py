@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from yinli.catalog.categories import do_load_categories, read_tree
+from yinli.catalog.categories import CategoryNames, do_load_categories, read_tree
 from yinli.catalog.models import Category
 
 SHARED_TREE = Path(__file__).resolve().parents[3] / "shared" / "data" / "categories" / "categories_zh.tsv"
@@ -96,3 +98,52 @@ def test_operators_set_a_category_fee_that_later_orders_snapshot(world, client, 
     balances = client.get("/api/v1/ledger/balances", headers=world.user("operator").headers).json()["balances"]
     assert balances["platform_fee_revenue"] == -500
     assert balances[f"merchant_payable:{m.store_id}"] == -9500
+
+
+# --- what a query names (catalog.categories.CategoryNames) --------------------------------------------
+
+
+def _names(database) -> tuple[CategoryNames, dict[str, int]]:
+    with database.session() as s:
+        ids = {c.path: c.id for c in s.scalars(select(Category))}
+        return CategoryNames.load(s), ids
+
+
+def test_a_query_names_the_deepest_category_it_mentions(database):
+    names, ids = _names(database)
+    leaf = ids["手机数码 > 手机配件 > 手机保护套"]
+    assert [c.category_id for c in names.of_query("手机保护套")] == [leaf]  # not 手机 as well
+    assert [c.category_id for c in names.of_query("苹果 手机保护套 透明")] == [leaf]
+    assert [c.category_id for c in names.of_query("点卡")] == [ids["本地生活 > 游戏充值 > 游戏点卡"]]
+    # a name shared by leaves under several parents: the one whose parents the query names comes first
+    tees = [c.category_id for c in names.of_query("男装 t恤")]
+    assert ids["服饰鞋帽 > 男装 > T恤"] == tees[0]
+    assert names.of_query("xyzzy") == [] and names.of_query("") == [] and names.of_query("其他") == []
+
+
+@given(st.text(max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_query_categories_are_few_real_and_weigh_one(text):
+    names = _shipped_names()
+    found = names.of_query(text)
+    assert len(found) <= 3
+    assert len({c.category_id for c in found}) == len(found)
+    if found:
+        assert abs(sum(c.weight for c in found) - 1.0) < 1e-9
+
+
+_SHIPPED: list[CategoryNames] = []
+
+
+def _shipped_names() -> CategoryNames:
+    """The shipped tree's names without a database (ids are row numbers)."""
+    if not _SHIPPED:
+        rows, seen = [], {}
+        for r in read_tree():
+            for level, names in enumerate(((r.level1,), (r.level1, r.level2), (r.level1, r.level2, r.level3)), 1):
+                path = " > ".join(names)
+                if path not in seen:
+                    seen[path] = len(seen) + 1
+                    rows.append((seen[path], level, names[-1], path, r.listing_count))
+        _SHIPPED.append(CategoryNames(rows))
+    return _SHIPPED[0]

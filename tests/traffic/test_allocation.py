@@ -75,9 +75,17 @@ def test_sizing_leaves_room_for_booked_contracts_and_flags_thin_traffic() -> Non
     first, _ = allocation.size_quota(fc, shared, new, 200, fill=0.5, warn_below=5)
     second, _ = allocation.size_quota(fc, shared, _contract(3, 0, 1.0, [0], [0]), 200, fill=0.5, warn_below=5)
     assert first == 20 and second == 10  # (40 - 20) × 0.5
+    # 3 free slots: not even 1 arrives surely; the new merchant still gets a thin start over the booked
+    # contracts, since its category's interested traffic (100/day) carries one
     full = allocation.free_supply(fc, [_contract(1, need=97, days=1.0, cats=[0], cat_roots=[0])])
     quota, note = allocation.size_quota(fc, full, new, 200, fill=0.5, warn_below=5)
-    assert quota == 1 and note.startswith(allocation.NO_TRAFFIC)  # 3 slots: not even 1 arrives surely
+    assert quota == 5 and note.startswith(allocation.SHORT) and "booked" in note
+    # nobody interested in its category at all: held, not booked
+    empty = _forecast([100.0, 0.0], [100.0, 0.0])
+    quota, note = allocation.size_quota(
+        empty, empty.root_rate.copy(), _contract(4, 0, 1.0, [1], [1]), 200, fill=0.5, warn_below=5
+    )
+    assert quota == 1 and note.startswith(allocation.NO_TRAFFIC)
     quota, note = allocation.size_quota(Forecast.empty(1, 1), np.zeros(1), new, 200, fill=0.5, warn_below=5)
     assert quota == 200 and note.startswith(allocation.NO_FORECAST)
 
@@ -183,3 +191,17 @@ def test_a_thin_segment_books_only_what_arrives_with_99_percent_probability() ->
     big = _forecast([1000.0], [1000.0])
     quota, _ = allocation.size_quota(big, big.root_rate.copy(), new, 2000, fill=0.7, warn_below=5)
     assert quota == 700  # plenty of traffic: the fill margin binds, not the arrival noise
+
+
+def test_a_thin_top_category_is_sized_with_similar_shoppers() -> None:
+    """Root 0's own traffic carries 3 slots surely (below warn_below 5); shoppers of root 0 also browse
+    root 1, whose traffic counts as quality for it: sized on both."""
+    similar = np.zeros((2, 2), bool)
+    similar[0, 1] = True
+    fc = _forecast([10.0, 90.0], [10.0, 90.0], similar)
+    new = _contract(1, need=0, days=1.0, cats=[0], cat_roots=[0])
+    quota, note = allocation.size_quota(fc, fc.root_rate.copy(), new, 60, fill=0.7, warn_below=5)
+    assert quota == 60 and "with similar shoppers" in note  # 100 × 0.7 = 70 ≥ 60 asked
+    alone = _forecast([10.0, 90.0], [10.0, 90.0])  # no similarity: only its own thin traffic
+    quota, note = allocation.size_quota(alone, alone.root_rate.copy(), new, 60, fill=0.7, warn_below=5)
+    assert quota == 3 and note.startswith(allocation.SHORT) and "similar" not in note

@@ -136,3 +136,69 @@ def do_set_fee_rate(session: Session, actor: Actor | None, category_id: int, fee
     category.fee_rate_bps = fee_rate_bps
     session.flush()
     return category
+
+
+# --- what a query is about ------------------------------------------------------------------------------
+
+GENERIC_NAMES = frozenset({"其他", "其它", "配件", "其他配件"})  # name nothing on their own
+
+
+@dataclass(frozen=True)
+class QueryCategory:
+    category_id: int
+    weight: float  # the query's weights sum to 1
+
+
+class CategoryNames:
+    """The tree's names, to tell which categories a search query names (a shopper who searches "茶叶"
+    is interested in 茶叶 even when nothing is listed there yet — the launch plan's forecast needs exactly
+    that interest for the first merchant of a category).
+
+    A category matches when one of its names (split on "/" and "、": "食品/饮料/酒水") occurs in the
+    query, or the query (two characters or more) occurs in the name. The deepest matching level wins (a
+    leaf names more than its parent); among those, a category whose ancestors the query also names
+    comes first, then the longest name matched, then the larger category by listings."""
+
+    def __init__(self, rows: list[tuple[int, int, str, str, int]]) -> None:
+        # (id, level, name, path, listing_count)
+        self._rows = [
+            (cid, level, [t for t in _terms(name) if t not in GENERIC_NAMES], path, listings)
+            for cid, level, name, path, listings in rows
+        ]
+
+    @classmethod
+    def load(cls, session: Session) -> CategoryNames:
+        return cls(
+            [
+                (c.id, c.level, c.name, c.path, c.listing_count)
+                for c in session.execute(
+                    select(Category.id, Category.level, Category.name, Category.path, Category.listing_count)
+                )
+            ]
+        )
+
+    def of_query(self, normalized: str, limit: int = 3) -> list[QueryCategory]:
+        """Categories the (normalised) query names, strongest first, weights summing to 1; [] if none."""
+        q = normalized.replace(" ", "")
+        if not q or q in GENERIC_NAMES:
+            return []
+        found: list[tuple[int, int, str, int, int]] = []  # (level, context, matched name, listings, id)
+        for cid, level, terms, path, listings in self._rows:
+            matched = max((t for t in terms if t in q or (len(q) >= 2 and q in t)), key=len, default="")
+            if not matched:
+                continue
+            context = sum(1 for name in path.split(PATH_SEP)[:-1] for t in _terms(name) if t in q)
+            found.append((level, context, matched, listings, cid))
+        if not found:
+            return []
+        deepest = max(f[0] for f in found)
+        found = [f for f in found if f[0] == deepest]
+        # "手机保护套" names 手机保护套, not 手机: a name inside a longer matched name is not what was meant
+        names = {f[2] for f in found}
+        found = [f for f in found if not any(f[2] != other and f[2] in other for other in names)]
+        best = sorted(found, key=lambda f: (-f[1], -len(f[2]), -f[3], f[4]))[:limit]
+        return [QueryCategory(f[4], 1.0 / len(best)) for f in best]
+
+
+def _terms(name: str) -> list[str]:
+    return [t.strip().lower() for t in name.replace("、", "/").split("/") if t.strip()]

@@ -82,6 +82,10 @@ def do_record_search(
     session.add(row)
     session.flush()
     _bump(session, shown, "impressions")
+    if actor is not None and normalized.strip() and offset == 0:
+        # what a shopper searches for is what they are interested in, found or not (the traffic log turns
+        # the query's categories into interest: traffic.events, surface `search_query`)
+        emit(session, clock, "SearchQueried", "search", row.id, {"query": normalized[:256]}, actor_id=actor.user_id)
     return row
 
 

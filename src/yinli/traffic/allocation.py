@@ -16,12 +16,16 @@ guaranteed display advertising treats a booked campaign (SHALE, Bharadwaj et al.
    err) and no more than arrive with 99% probability when slots arrive as a Poisson stream (small
    segments), and less of a forecast from a young log (fill × √(span / 7 days)); it leaves its share to
    the stores expected to enrol in its segments during its window (1 / (1 + expected arrivals), from the
-   last 7 days' enrolments), never more than asked —
+   last 7 days' enrolments), never more than asked; where its own top-level categories carry less than
+   `warn_below`, shoppers of similar categories (step 3's widest level) are counted too —
    the way guaranteed delivery books only what the inventory holds. A quota below `warn_below` is flagged
    in its plan note (its category's interested traffic is too thin to carry a meaningful quota), so
    operators see it when it is booked, not when the window closes; a store for which the forecast
-   carries not even one slot is not booked at all: it is withheld ("no interested traffic", not a miss,
-   not owed), re-sized every round, and booked as soon as interested shoppers appear.
+   carries not even one free slot is booked a thin quota over the booked ones if its categories'
+   interested traffic carries it at all (a new merchant is owed a start, and the booked contracts finish
+   early), else it is not booked yet: it is held ("no interested traffic"), re-sized every
+   round, and booked as soon as interested shoppers appear — a search for its category is interest
+   enough (features.QUERY_AFFINITY) —; held to the end of its window, it is a miss.
 3. **Plan** (`plan`, HWM): contracts ordered by eligible supply, least first (the least flexible choose
    first); each takes the fraction `alpha` of its segments' remaining supply rate that meets its
    remaining need (quota − delivered) over the expected traffic left in its window. A contract whose
@@ -296,15 +300,64 @@ def size_quota(
 ) -> tuple[int, str]:
     """(quota, note) for a new enrolment: what the free supply (`free_supply`) can carry over its window
     at `fill` — and no more than arrive with probability `confidence` when slots arrive as a Poisson
-    stream — at its widest direct-interest level (top-level category), never more than asked, at least 1.
+    stream — at its widest direct-interest level (top-level category), or counting similar shoppers too
+    when that carries less than `warn_below`, never more than asked, at least 1.
     Admission control, as guaranteed delivery books only what the inventory holds: a quota below
     `warn_below` is flagged SHORT in the note (the category's interested traffic is too thin), so
     operators see it before the window. `share` (≤ 1) keeps the rest of the free supply for the stores
     expected to enrol in the same segments during the window. Takes the booked quota out of `free`."""
     if not fc.known:
         return asked, f"{NO_FORECAST} (empty log): asked quota kept until a round has one"
-    probe = Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=1)
-    segs, _ = eligible_rates(fc, probe)
+    quota, segs, expected = _carried(fc, free, new, asked, 1, fill, confidence, share)
+    via = ""
+    if quota < warn_below:
+        # thin at its own top-level categories: similar shoppers count as quality traffic too (the plan
+        # would widen to them anyway), so size on them rather than book a token quota
+        wide, wide_segs, wide_expected = _carried(fc, free, new, asked, 2, fill, confidence, share)
+        if wide > quota:
+            quota, segs, expected, via = wide, wide_segs, wide_expected, ", with similar shoppers"
+    if quota < 1:
+        # what is free is booked by the stores that came first; a new merchant is still owed a start: book
+        # a thin quota over them when the interested traffic itself (booked or not) carries it (the booked
+        # contracts are paced to finish early, so slots come free as they are met)
+        over, over_segs, over_expected = _carried(
+            fc, fc.root_rate, new, min(asked, max(warn_below, 1)), 2, fill, confidence, share
+        )
+        if over >= 1:
+            quota, segs, expected = over, over_segs, over_expected
+            note = f"{SHORT}: its categories' supply is booked; {quota} over it ({expected:.0f} slots in the window)"
+            _book(free, segs, quota, new.days_left)
+            return quota, note
+        return 1, f"{NO_TRAFFIC}: forecast {expected:.1f} slots free in the window; not booked"
+
+    _book(free, segs, quota, new.days_left)
+    if quota >= asked:
+        return asked, f"forecast supply carries the asked quota ({expected:.0f} slots free in the window{via})"
+    if quota < warn_below:
+        return quota, f"{SHORT}: forecast {expected:.0f} slots free in the window{via} (quota {quota})"
+    return quota, f"sized to forecast supply: {quota} of {asked} asked ({expected:.0f} slots free in the window{via})"
+
+
+def _book(free: np.ndarray, segs: np.ndarray, quota: int, days_left: float) -> None:
+    """Take a booked quota's rate out of the free supply."""
+    if len(segs) and days_left > 0:
+        alpha = _take(free, segs, free[segs], quota / days_left)
+        if np.isfinite(alpha):
+            free[segs] -= np.minimum(free[segs], alpha * free[segs])
+
+
+def _carried(
+    fc: Forecast,
+    free: np.ndarray,
+    new: Contract,
+    asked: int,
+    level: int,
+    fill: float,
+    confidence: float,
+    share: float,
+) -> tuple[int, np.ndarray, float]:
+    """(quota the free supply carries at `level`, its segments, expected free slots in the window)."""
+    segs, _ = eligible_rates(fc, Contract(new.key, 0.0, new.days_left, new.cats, new.cat_roots, level=level))
     # `share`: what is left for the stores expected to enrol in these segments during the window is kept
     # for them (guaranteed delivery reserves inventory for bookings to come)
     expected = float(free[segs].sum()) * new.days_left * share if len(segs) else 0.0
@@ -313,16 +366,4 @@ def size_quota(
     # Shoppers arrive at random: with few expected slots, fill alone books more than arrives too often.
     # Count arrivals as Poisson(expected) and book no more than arrive with probability `confidence`.
     sure = int(poisson.ppf(1.0 - confidence, expected)) if expected > 0 else 0  # P(arrivals >= sure) >= confidence
-    quota = min(asked, int(carry + 1e-6), sure)  # (+1e-6: the bisection errs up by a hair)
-    if quota < 1:
-        return 1, f"{NO_TRAFFIC}: forecast {expected:.1f} slots free in the window; not booked"
-
-    if len(segs) and new.days_left > 0:
-        alpha = _take(free, segs, free[segs], quota / new.days_left)
-        if np.isfinite(alpha):
-            free[segs] -= np.minimum(free[segs], alpha * free[segs])
-    if quota >= asked:
-        return asked, f"forecast supply carries the asked quota ({expected:.0f} slots free in the window)"
-    if quota < warn_below:
-        return quota, f"{SHORT}: forecast {expected:.0f} slots free in the window (quota {quota})"
-    return quota, f"sized to forecast supply: {quota} of {asked} asked ({expected:.0f} slots free in the window)"
+    return min(asked, int(carry + 1e-6), sure), segs, expected  # (+1e-6: the bisection errs up by a hair)

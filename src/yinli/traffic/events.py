@@ -16,7 +16,8 @@ higher one, so a reader stops before a recent gap and comes back for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from yinli.accounts.models import User
+from yinli.catalog.categories import CategoryNames
 from yinli.catalog.models import Product
 from yinli.core.auth import Actor, Role, require_role
 from yinli.core.clock import Clock
@@ -48,8 +50,11 @@ WEB_HOME = "web_home"  # the storefront's home page
 MALL = "mall"  # the mall front's recommended section (web /mall, GET /mall)
 CATEGORY = "category"  # a category shelf's recommended section (web /mall/c/{id}, the category shelf API)
 CONSUMER = "traffic_log"
-OUTBOX_EVENTS = ["OrderPaid", "AfterSaleRefunded", "ComplaintFiled", "SearchResultClicked", "VideoWatched"]
-# SearchResultClicked and VideoWatched become interest-only events (features.INTEREST_ONLY surfaces)
+OUTBOX_EVENTS = [
+    "OrderPaid", "AfterSaleRefunded", "ComplaintFiled", "SearchResultClicked", "VideoWatched", "SearchQueried",
+]  # fmt: skip
+# SearchResultClicked, VideoWatched and SearchQueried become interest-only events (features.INTEREST_ONLY
+# surfaces): a search query counts for the categories it names (catalog.categories.CategoryNames)
 MAX_BATCH = 500
 FUTURE_SKEW = timedelta(minutes=5)  # client clocks drift; beyond this a timestamp is simply wrong
 MAX_AGE = timedelta(days=7)  # older feedback is refused: features and plans have moved on
@@ -265,11 +270,12 @@ def consume_outbox(session: Session, clock: Clock, assign: Any = None, batch: in
     session.get(OutboxCursor, CONSUMER, with_for_update=True)
     position = get_cursor(session, CONSUMER)
     seen = 0
+    names = functools.cache(lambda: CategoryNames.load(session))  # read once, if a query comes
     while True:
         page = read_after(session, position, clock=clock, limit=batch, types=OUTBOX_EVENTS)
         rows: list[dict[str, Any]] = []
         for event in page.events:
-            rows.extend(_rows_for(session, event, assign))
+            rows.extend(_rows_for(session, event, assign, names))
         _add_categories(session, rows)
         append(session, clock, rows)
         seen += len(page.events)
@@ -298,9 +304,22 @@ def _tags(assign: Any, shopper_id: int | None) -> dict[str, Any]:
     return {"experiment_id": experiment_id, "bucket": bucket, "policy": policy}
 
 
-def _rows_for(session: Session, event: Any, assign: Any) -> list[dict[str, Any]]:
+def _rows_for(session: Session, event: Any, assign: Any, names: Callable[[], CategoryNames]) -> list[dict[str, Any]]:
     p = event.payload or {}
     at = event.occurred_at
+    if event.type == "SearchQueried" and event.actor_id is not None:
+        # one interest event per category the query names (features.QUERY_AFFINITY each)
+        return [
+            row(
+                kind="click",
+                occurred_at=at,
+                shopper_id=event.actor_id,
+                surface="search_query",
+                category_id=c.category_id,
+                source=f"outbox:{event.id}:{n}",
+            )
+            for n, c in enumerate(names().of_query(str(p.get("query", ""))))
+        ]
     if event.type == "OrderPaid":
         shopper = int(p["shopper_id"])
         return [

@@ -11,7 +11,9 @@ window's expected traffic before t), finishing `lead` early, where expected traf
 hour-of-day profile of logged impressions. A launch slot goes to the most-behind store (deficit / quota)
 that the shopper cares about; a store ahead of its target waits, so its impressions spread through the
 day instead of landing in the first hour. KPI: reached / (reached + expired) among enrolments whose
-window closed (withheld stores are not owed the quota, so they count in neither).
+window closed. A store withheld for cause (red flags) is not owed the quota and counts in neither; a store
+held for want of interested traffic (admission control, allocation.NO_TRAFFIC) whose window closes
+unbooked is a miss (expired): the promise is to every new merchant, not to the ones easy to serve.
 
 Boost plan. Stores are reviewed against tiers (thresholds on orders, good reviews, refunds, complaints,
 on-time shipping and order growth week on week). Entry needs every threshold; a member leaves its tier
@@ -42,6 +44,8 @@ from yinli.traffic import allocation, ranking
 from yinli.traffic import board as board_mod
 from yinli.traffic.models import BoostChange, BoostMembership, LaunchEnrolment, LaunchStatus, TrafficEvent, TrafficPlan
 from yinli.traffic.snapshot import Snapshot
+
+NO_TRAFFIC_REASON = "no interested shoppers forecast for its categories in the window (re-checked each round)"
 
 
 @dataclass
@@ -270,14 +274,15 @@ def run_launch_round(
         if e.delivered >= e.quota and not _no_traffic(e):
             e.status, e.reached_at = LaunchStatus.REACHED.value, now
         elif now >= e.ends_at:
-            # withheld to the end stays withheld: it was never owed the quota, so it is not a miss
-            if e.status != LaunchStatus.WITHHELD:
+            # withheld for cause to the end stays withheld (never owed the quota); held for want of traffic
+            # to the end is a miss
+            if e.status != LaunchStatus.WITHHELD or e.withheld_reason == NO_TRAFFIC_REASON:
                 e.status = LaunchStatus.EXPIRED.value
         else:
             flag = flags.get(store_id) if store_id in active else "the store is not active"
             if flag is None and _no_traffic(e):
                 # admission control: no contract the supply cannot carry even once (re-sized each round)
-                flag = "no interested shoppers forecast for its categories in the window (re-checked each round)"
+                flag = NO_TRAFFIC_REASON
             e.status = LaunchStatus.WITHHELD.value if flag else LaunchStatus.ACTIVE.value
             e.withheld_reason = flag
         e.updated_at = now
@@ -398,7 +403,8 @@ class LaunchKpi:
     withheld: int
     reached: int
     expired: int
-    coverage: float | None  # reached / (reached + expired): THE coverage (API, ops console, simulator)
+    coverage: float | None  # reached / (reached + expired): THE coverage (API, ops console, simulator);
+    # expired includes stores held for want of interested traffic to the end of their window
     launch_impressions: int
     quality_impressions: int  # feed.quality_level impressions of enrolled stores, launch slots and organic
     gmv_cost_fen: int  # expected GMV of the organic items the launch slots displaced, less theirs

@@ -4,8 +4,8 @@ caller creates is in this folder's behaviour tests."""
 
 from __future__ import annotations
 
-from tests.matrix import UNKNOWN as U
 from tests.matrix import LISTED, ask, authorization_test, listed_id, row, rows, shared_test
+from tests.matrix import UNKNOWN as U
 
 URL = "https://img.example.com/a.jpg"
 VIDEO = {"title": "开箱", "duration_seconds": 30, "cover_url": URL, "video_url": URL, "product_ids": [U]}

@@ -367,7 +367,8 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
             quantity=parse_id(form.get("quantity")) or 1,
             errors=errors,
         )
-    if web.is_htmx:
+    if web.is_htmx:  # the toast, and the header's cart badge with the new count
+        web.cart_count = checkout.cart_count(db, web.actor.user_id) if web.actor else 0
         return web.render("shop/_toast.html", errors=FormErrors(), added=True)
     return web.redirect("/cart", flash="added")
 

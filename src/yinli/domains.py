@@ -48,6 +48,8 @@ WEB_PAGES: tuple[str, ...] = (
     "storefront",
     "shop_orders",
     "account",
+    "addresses",
+    "favourites",
     "password",
     "live",
     "video",

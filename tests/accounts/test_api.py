@@ -24,6 +24,8 @@ from tests.matrix import (
     shared_test,
 )
 
+ADDRESS_BODY = {"name": "李雷", "phone": "13800000000", "region": "浙江省 杭州市 西湖区", "line": "文三路 1 号"}
+
 # fmt: off
 MATRIX: dict[str, dict[str, int | None]] = {
     #                                                          anon  shopper creator  m.A   m.B   op
@@ -39,6 +41,13 @@ MATRIX: dict[str, dict[str, int | None]] = {
     "POST /auth/password-reset/confirm {unknown link}":    row(422,  422,    422,     422,  422,  422,  422),
     "POST /auth/logout (refused)":                         row(401,  None,   None,    None, None, None),
     "POST /auth/logout":                                   row(None, 204,    None,    None, None, 204),
+    # the address book: buyers only; another shopper's address is a 404 like a missing one
+    "GET /me/addresses":                                   row(401,  200,    200,     403,  403,  403,  200),
+    "POST /me/addresses":                                  row(401,  201,    201,     403,  403,  403,  201),
+    "GET /me/addresses/{unknown}":                         row(401,  404,    404,     403,  403,  403,  404),
+    "PUT /me/addresses/{unknown}":                         row(401,  404,    404,     403,  403,  403,  404),
+    "POST /me/addresses/{unknown}/default":                row(401,  404,    404,     403,  403,  403,  404),
+    "DELETE /me/addresses/{unknown}":                      row(401,  404,    404,     403,  403,  403,  404),
 }
 # fmt: on
 
@@ -89,6 +98,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "POST /auth/logout (refused)": ask("POST /auth/logout", shared=True),
     "POST /auth/logout": ask("POST /auth/logout", mutates=True),
+    "GET /me/addresses": ask("GET /me/addresses", shared=True),
+    "POST /me/addresses": ask("POST /me/addresses", json=ADDRESS_BODY, mutates=True),
+    "GET /me/addresses/{unknown}": ask("GET /me/addresses/{address_id}", f"/me/addresses/{UNKNOWN}", shared=True),
+    "PUT /me/addresses/{unknown}": ask(
+        "PUT /me/addresses/{address_id}", f"/me/addresses/{UNKNOWN}", ADDRESS_BODY, shared=True
+    ),
+    "POST /me/addresses/{unknown}/default": ask(
+        "POST /me/addresses/{address_id}/default", f"/me/addresses/{UNKNOWN}/default", shared=True
+    ),
+    "DELETE /me/addresses/{unknown}": ask("DELETE /me/addresses/{address_id}", f"/me/addresses/{UNKNOWN}", shared=True),
 }
 
 ROWS = rows(MATRIX, ENDPOINTS)

@@ -4,8 +4,8 @@ caller creates is in this folder's behaviour tests."""
 
 from __future__ import annotations
 
+from tests.matrix import LISTED, ask, authorization_test, listed_id, row, rows, shared_test
 from tests.matrix import UNKNOWN as U
-from tests.matrix import ask, listed_id, row, rows, shared_test
 
 URL = "https://img.example.com/a.jpg"
 VIDEO = {"title": "开箱", "duration_seconds": 30, "cover_url": URL, "video_url": URL, "product_ids": [U]}
@@ -48,6 +48,12 @@ MATRIX = {  #                                                 anon  shopper crea
     "GET /categories/{leaf}/shelf":                       row(200,  200,    200,     200,  200,  200,  200),
     "GET /stores/{unknown}/shelf":                        row(404,  404,    404,     404,  404,  404,  404),
     "GET /analytics/sales":                               row(401,  403,    200,     200,  200,  200,  403),
+    # favourites and followed stores: buyers only; favouriting is idempotent, unfavouriting never an error
+    "GET /me/favourites":                                 row(401,  200,    200,     403,  403,  403,  200),
+    "PUT /me/favourites/{listed}":                        row(401,  201,    201,     403,  403,  403,  201),
+    "PUT /me/favourites/{unknown}":                       row(401,  404,    404,     403,  403,  403,  404),
+    "DELETE /me/favourites/{unknown}":                    row(401,  204,    204,     403,  403,  403,  204),
+    "GET /me/followed-stores":                            row(401,  200,    200,     403,  403,  403,  200),
 }
 # fmt: on
 
@@ -107,7 +113,15 @@ ENDPOINTS = {
     ),
     "GET /stores/{unknown}/shelf": ask("GET /stores/{store_id}/shelf", f"/stores/{U}/shelf", shared=True),
     "GET /analytics/sales": ask("GET /analytics/sales", shared=True),
+    "GET /me/favourites": ask("GET /me/favourites", shared=True),
+    "PUT /me/favourites/{listed}": ask(
+        "PUT /me/favourites/{product_id}", lambda s: f"/me/favourites/{listed_id(s)}", needs=(LISTED,), mutates=True
+    ),
+    "PUT /me/favourites/{unknown}": ask("PUT /me/favourites/{product_id}", f"/me/favourites/{U}", shared=True),
+    "DELETE /me/favourites/{unknown}": ask("DELETE /me/favourites/{product_id}", f"/me/favourites/{U}", shared=True),
+    "GET /me/followed-stores": ask("GET /me/followed-stores", shared=True),
 }
 
 ROWS = rows(MATRIX, ENDPOINTS)
 test_shared_authorization_matrix = shared_test(ROWS)
+test_authorization_matrix = authorization_test(ROWS)

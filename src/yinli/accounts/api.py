@@ -8,9 +8,11 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from yinli.accounts import password_reset, service
-from yinli.accounts.models import AccessToken, User
+from yinli.accounts import addresses, password_reset, service
+from yinli.accounts.models import AccessToken, ShippingAddress, User
 from yinli.accounts.schemas import (
+    AddressIn,
+    AddressOut,
     PasswordResetConfirmIn,
     PasswordResetIn,
     PasswordResetOut,
@@ -224,3 +226,62 @@ def list_accounts(
 @router.get("/accounts/{user_id}", response_model=UserOut, summary="An account (its owner or an operator)")
 def get_account(db: ReadDB, clock: ClockDep, actor: ActorDep, user_id: int = id_path()) -> UserOut:
     return user_out(db, clock, service.get_user(db, require_actor(actor), user_id))
+
+
+# --- the address book (buyers only; another shopper's address is a 404) -----------------------------------
+
+
+def _fields(body: AddressIn) -> addresses.AddressFields:
+    return addresses.AddressFields(body.name, body.phone, body.region, body.line)
+
+
+def address_out(address: ShippingAddress) -> AddressOut:
+    return AddressOut.model_validate(address)
+
+
+@router.get("/me/addresses", response_model=list[AddressOut], summary="The caller's address book, default first")
+def list_addresses(db: ReadDB, actor: ActorDep) -> list[AddressOut]:
+    return [address_out(a) for a in addresses.list_addresses(db, actor)]
+
+
+@router.post("/me/addresses", status_code=201, response_model=AddressOut, summary="Save a shipping address")
+def add_address(body: AddressIn, db: DB, clock: ClockDep, actor: ActorDep, idem: IdempotencyDep) -> JSONResponse:
+    def action() -> tuple[int, object]:
+        address = addresses.do_add_address(db, clock, actor, _fields(body), make_default=body.is_default)
+        return 201, address_out(address).model_dump(mode="json")
+
+    return idem.respond(db, action)
+
+
+@router.get("/me/addresses/{address_id}", response_model=AddressOut, summary="One of the caller's addresses")
+def get_address(db: ReadDB, actor: ActorDep, address_id: int = id_path()) -> AddressOut:
+    return address_out(addresses.get_address(db, actor, address_id))
+
+
+@router.put(
+    "/me/addresses/{address_id}",
+    response_model=AddressOut,
+    summary="Change an address (orders already placed keep their copy)",
+)
+def update_address(
+    body: AddressIn, db: DB, clock: ClockDep, actor: ActorDep, address_id: int = id_path()
+) -> AddressOut:
+    address = addresses.do_update_address(db, clock, actor, address_id, _fields(body))
+    if body.is_default:
+        address = addresses.do_set_default(db, clock, actor, address_id)
+    db.commit()
+    return address_out(address)
+
+
+@router.post("/me/addresses/{address_id}/default", response_model=AddressOut, summary="Make this address the default")
+def set_default_address(db: DB, clock: ClockDep, actor: ActorDep, address_id: int = id_path()) -> AddressOut:
+    address = addresses.do_set_default(db, clock, actor, address_id)
+    db.commit()
+    return address_out(address)
+
+
+@router.delete("/me/addresses/{address_id}", status_code=204, summary="Delete an address")
+def delete_address(db: DB, actor: ActorDep, address_id: int = id_path()) -> Response:
+    addresses.do_delete_address(db, actor, address_id)
+    db.commit()
+    return Response(status_code=204)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yinli.core.db import Base, BigId, UTCDateTime
+from yinli.core.db import Base, BigId, UTCDateTime, partial_unique
 
 
 class User(Base):
@@ -74,3 +74,23 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ShippingAddress(Base):
+    """A shopper's saved shipping address (the address book). At most one per shopper is the default
+    (a partial unique index keeps it; `accounts.addresses` changes it under the shopper's row lock).
+    Orders copy the address they ship to (`orders.address`), so editing the book changes no order."""
+
+    __tablename__ = "shipping_addresses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shopper_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20))  # normalised: 11 mainland digits or +E.164
+    region: Mapped[str] = mapped_column(String(80))  # province / city / district
+    line: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (partial_unique("uq_shipping_addresses_default", "shopper_id", where="is_default"),)

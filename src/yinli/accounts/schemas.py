@@ -66,3 +66,24 @@ class PasswordResetConfirmIn(Input):
 class PasswordResetOut(Output):
     status: Literal["sent_if_the_account_exists"] = "sent_if_the_account_exists"
     expires_minutes: int
+
+
+class AddressIn(Input):
+    name: Annotated[str, Line(40)] = Field(description="Who receives the parcel.")
+    phone: Annotated[str, Line(24)] = Field(
+        description="A mainland China mobile number (11 digits starting 13-19) or E.164 (+ and 8-15 digits)."
+    )
+    region: Annotated[str, Line(80)] = Field(description="Province / city / district.")
+    line: Annotated[str, Line(200)] = Field(description="Street, building, room.")
+    is_default: bool = Field(False, description="Make it the default (the first address always is).")
+
+
+class AddressOut(Output):
+    id: int
+    name: str
+    phone: str
+    region: str
+    line: str
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime

@@ -79,8 +79,10 @@ def problem(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": f"urn:yinli:problem:{code}",
         "title": title,
         "status": status,
@@ -159,6 +161,7 @@ def install(app: FastAPI) -> None:
             exc.detail,
             [{"field": e.field, "message": e.message} for e in exc.errors],
             headers,
+            exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -116,7 +116,15 @@ def checkout(
                 for i in body.items
             ]
         payment, _ = service.do_checkout(
-            db, clock, settings, actor, lines=lines, address=body.address.model_dump(), note=body.note
+            db,
+            clock,
+            settings,
+            actor,
+            lines=lines,
+            address=body.address.model_dump() if body.address is not None else None,
+            address_id=body.address_id,
+            cart_item_ids=body.cart_item_ids,
+            note=body.note,
         )
         return 201, payment_out(db, payment).model_dump(mode="json")
 

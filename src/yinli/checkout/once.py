@@ -26,7 +26,9 @@ def do_checkout_once(
     flow: str,
     path: str,
     lines: list[service.LineRequest] | None,
-    address: dict[str, Any],
+    address: dict[str, Any] | None,
+    address_id: int | None = None,
+    cart_item_ids: list[int] | None = None,
     note: str | None = None,
 ) -> int:
     """do_checkout at most once per (shopper, `flow`, `form_key`); the payment's id, the first time's on a
@@ -34,12 +36,26 @@ def do_checkout_once(
     lines is refused (idempotency: the same key for a different request)."""
     line = lines[0] if lines and len(lines) == 1 else None
     fingerprint: dict[str, Any] = {"address": address}
+    if address_id is not None:
+        fingerprint["address_id"] = address_id
+    if cart_item_ids is not None:
+        fingerprint["cart_item_ids"] = sorted(cart_item_ids)
     if note is not None:
         fingerprint["note"] = note
     fingerprint["line"] = [line.sku_id, line.quantity, line.source_id] if line else None
 
     def action() -> tuple[int, object]:
-        payment, _ = service.do_checkout(session, clock, settings, actor, lines=lines, address=address, note=note or "")
+        payment, _ = service.do_checkout(
+            session,
+            clock,
+            settings,
+            actor,
+            lines=lines,
+            address=address,
+            address_id=address_id,
+            cart_item_ids=cart_item_ids,
+            note=note or "",
+        )
         return 201, {"payment_id": payment.id}
 
     _, body, _ = run_idempotent(

@@ -72,11 +72,12 @@ def quote_store(store: Store, lines: list[QuoteLine]) -> StoreQuote:
     return StoreQuote(store, lines, items_total, shipping)
 
 
-def quote_cart(session: Session, clock: Clock, actor: Actor | None) -> Quote:
-    """The shopper's cart by store (stores by id, lines in the order added); lines no longer on sale are
-    kept (flagged) so the shopper sees what happened to them."""
+def quote_cart(session: Session, clock: Clock, actor: Actor | None, item_ids: list[int] | None = None) -> Quote:
+    """The shopper's cart by store (stores by id, lines in the order added), or only the lines
+    `item_ids` names (what a checkout of those lines buys); lines no longer on sale are kept (flagged)
+    so the shopper sees what happened to them."""
     actor = service.require_buyer(actor)
-    items = list(session.scalars(select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)))
+    items = service.cart_lines(session, actor, item_ids)
     if not items:
         return Quote([])
     skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_({i.sku_id for i in items})))}

@@ -62,7 +62,9 @@ class CartOut(Output):
 
 class Address(Input):
     name: Annotated[str, Line(40)]
-    phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{5,20}$")]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 \-]{5,20}$")] = Field(
+        description="A mainland China mobile number (11 digits starting 13-19) or E.164 (+ and 8-15 digits)."
+    )
     region: Annotated[str, Line(80)] = Field(description="Province / city / district.")
     line: Annotated[str, Line(200)]
 
@@ -74,7 +76,16 @@ class CheckoutLineIn(Attribution):
 
 class CheckoutIn(Input):
     items: list[CheckoutLineIn] | None = Field(
-        None, max_length=50, description="Buy these now; leave out to buy everything in the cart."
+        None, max_length=50, description="Buy these now; leave out to buy from the cart."
     )
-    address: Address
+    cart_item_ids: list[IdInt] | None = Field(
+        None,
+        max_length=50,
+        description="Without `items`: buy only these cart lines (the others stay in the cart); "
+        "leave out to buy the whole cart.",
+    )
+    address: Address | None = Field(
+        None, description="Where to ship; leave out (and `address_id`) to ship to the address book's default."
+    )
+    address_id: IdInt | None = Field(None, description="Ship to this saved address (GET /me/addresses).")
     note: Annotated[str, Line(200, min_length=0)] = ""

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from yinli.accounts import addresses
 from yinli.accounts.service import lock_user
 from yinli.catalog.cards import offered
 from yinli.catalog.models import Category, Product, ProductStatus, Sku
@@ -27,6 +28,7 @@ from yinli.core.clock import Clock
 from yinli.core.errors import Conflict, InvalidInput, NotFound
 from yinli.core.settings import Settings
 from yinli.guarantees import return_cover
+from yinli.inventory import service as inventory
 from yinli.merchants.models import Store, StoreStatus
 from yinli.orders import service as orders_service
 from yinli.orders.models import Order, Surface
@@ -175,6 +177,27 @@ def check_cart_has_room(session: Session, shopper_id: int) -> None:
         raise Conflict(f"a cart holds at most {MAX_LINES} SKUs", code="cart_full")
 
 
+def cart_lines(session: Session, actor: Actor, item_ids: list[int] | None = None) -> list[CartItem]:
+    """The shopper's cart lines in the order added: all of them, or those `item_ids` names (each must
+    be one of the shopper's lines: someone else's is refused like a missing one)."""
+    query = select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)
+    if item_ids is None:
+        return list(session.scalars(query))
+    chosen = list(session.scalars(query.where(CartItem.id.in_(set(item_ids)))))
+    found = {i.id for i in chosen}
+    for i, item_id in enumerate(item_ids):
+        if item_id not in found:
+            raise InvalidInput(f"no cart item {item_id}", field=f"cart_item_ids.{i}")
+    if not item_ids:
+        raise InvalidInput("choose at least one cart line", field="cart_item_ids")
+    return chosen
+
+
+def cart_count(session: Session, shopper_id: int) -> int:
+    """Lines in the shopper's cart (the header's badge)."""
+    return int(session.scalar(select(func.count()).select_from(CartItem).where(CartItem.shopper_id == shopper_id)) or 0)
+
+
 def _own_item(session: Session, actor: Actor, item_id: int) -> CartItem:
     item = session.get(CartItem, item_id)
     if item is None or item.shopper_id != actor.user_id:
@@ -187,6 +210,9 @@ def do_set_cart_quantity(session: Session, actor: Actor | None, item_id: int, qu
     item = _own_item(session, actor, item_id)
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
+    left = inventory.available(session, [item.sku_id]).get(item.sku_id, 0)
+    if quantity > item.quantity and quantity > left:  # fewer is always allowed: it is how you fix a short line
+        raise inventory.OutOfStock(item.sku_id, left)
     item.quantity = quantity
     session.flush()
     return item
@@ -202,11 +228,42 @@ def do_remove_from_cart(session: Session, actor: Actor | None, item_id: int) -> 
 
 
 def check_address(address: dict[str, Any]) -> dict[str, Any]:
+    """A typed address: every part present, the phone number as the address book checks it."""
     required = ("name", "phone", "region", "line")
     missing = [k for k in required if not str(address.get(k) or "").strip()]
     if missing:
         raise InvalidInput(f"address needs {', '.join(missing)}", field=f"address.{missing[0]}")
-    return address
+    return {**address, "phone": addresses.check_phone(str(address["phone"]), field="address.phone")}
+
+
+def resolve_address(
+    session: Session, actor: Actor, address: dict[str, Any] | None, address_id: int | None
+) -> dict[str, Any]:
+    """The address an order ships to, as the copy it keeps: the one typed, or a saved one from the
+    shopper's book (`address_id`), or — naming neither — the book's default."""
+    if address is not None and address_id is not None:
+        raise InvalidInput("give an address or an address_id, not both", field="address_id")
+    if address is not None:
+        return check_address(address)
+    if address_id is not None:
+        saved = addresses.get_address(session, actor, address_id)  # 404 for someone else's, as for none
+        return addresses.snapshot(saved)
+    default = addresses.default_address(session, actor.user_id)
+    if default is None:
+        raise InvalidInput("give an address (the address book has no default)", field="address")
+    return addresses.snapshot(default)
+
+
+def check_stock(session: Session, priced: list[PricedLine], field: str = "items") -> None:
+    """Every line's SKU has the units asked for (summed over lines of one SKU), else OutOfStock naming
+    the line's quantity and how many are left. A clear early answer only: the hold itself is the
+    conditional update in `inventory.do_reserve`, which a concurrent buyer can still lose."""
+    left = inventory.available(session, {line.sku.id for line in priced})
+    asked: dict[int, int] = {}
+    for i, line in enumerate(priced):
+        asked[line.sku.id] = asked.get(line.sku.id, 0) + line.request.quantity
+        if asked[line.sku.id] > left.get(line.sku.id, 0):
+            raise inventory.OutOfStock(line.sku.id, left.get(line.sku.id, 0), field=f"{field}.{i}.quantity")
 
 
 def _new_line(line: PricedLine) -> NewLine:
@@ -240,19 +297,26 @@ def do_checkout(
     actor: Actor | None,
     *,
     lines: list[LineRequest] | None,
-    address: dict[str, Any],
+    address: dict[str, Any] | None = None,
+    address_id: int | None = None,
+    cart_item_ids: list[int] | None = None,
     note: str = "",
 ) -> tuple[Payment, list[Order]]:
-    """Orders (one per store), stock holds and one pending payment. `lines=None` buys the whole cart."""
+    """Orders (one per store), stock holds and one pending payment. `lines=None` buys the cart: the
+    lines `cart_item_ids` names (the others stay in the cart), or all of it. The address is typed, or
+    one of the book's (`address_id`), or the book's default (see `resolve_address`); orders keep a copy."""
     actor = require_buyer(actor)
-    check_address(address)
+    if lines is not None and cart_item_ids is not None:
+        raise InvalidInput("buy `items` or `cart_item_ids`, not both", field="cart_item_ids")
+    shipping_to = resolve_address(session, actor, address, address_id)
     from_cart = lines is None
     if lines is None:
-        cart = list(session.scalars(select(CartItem).where(CartItem.shopper_id == actor.user_id).order_by(CartItem.id)))
+        cart = cart_lines(session, actor, cart_item_ids)
         lines = [LineRequest(i.sku_id, i.quantity, Surface(i.surface), i.source_id, i.creator_id) for i in cart]
         if not lines:
             raise Conflict("the cart is empty", code="cart_empty")
     priced = price_lines(session, clock, settings, lines, buyer_id=actor.user_id)
+    check_stock(session, priced)
     now = clock.now()
     pay_by = now + timedelta(minutes=settings.payment_window_minutes)
     payment = payments.do_open_payment(session, actor.user_id, now)
@@ -271,7 +335,7 @@ def do_checkout(
             payment_id=payment.id,
             lines=new_lines,
             shipping_fee_fen=shipping_policy(group[0].store).fee_for(sum(line.total for line in group)),
-            address=address,
+            address=shipping_to,
             note=note,
             now=now,
             pay_by=pay_by,

@@ -32,7 +32,7 @@ from yinli.api.deps import (
 from yinli.catalog import categories
 from yinli.catalog.models import Category
 from yinli.catalog.schemas import ProductCardOut, card_out, cards_for
-from yinli.content import affiliate, attribution, creators, live, shelves, videos
+from yinli.content import affiliate, attribution, creators, favourites_api, live, shelves, videos
 from yinli.content.models import LiveSession, ShortVideo
 from yinli.content.schemas import (
     CommissionOut,
@@ -73,6 +73,7 @@ from yinli.traffic.pages import engine_of, feed_out
 from yinli.traffic.schemas import FeedOut
 
 router = APIRouter(tags=["content"])
+router.include_router(favourites_api.router)  # /me/favourites, /me/followed-stores (kept apart: size)
 
 
 # The storefront's ranked sections carry a traffic page: these two shapes live with the router, since the
@@ -113,11 +114,16 @@ def get_creator(db: ReadDB, clock: ClockDep, creator_id: int = id_path()) -> Cre
     return creator_out(creators.get_creator(db, clock, creator_id))
 
 
-@router.post("/follows", status_code=201, response_model=FollowOut, summary="Follow a creator or a store")
-def follow(body: FollowIn, db: DB, clock: ClockDep, actor: ActorDep) -> FollowOut:
-    f = creators.do_follow(db, clock, actor, body.target_type, body.target_id)
+@router.post(
+    "/follows",
+    status_code=201,
+    response_model=FollowOut,
+    summary="Follow a creator or a store (idempotent: 200 with the existing follow when already following)",
+)
+def follow(body: FollowIn, db: DB, clock: ClockDep, actor: ActorDep) -> JSONResponse:
+    f, created = creators.do_follow(db, clock, actor, body.target_type, body.target_id)
     db.commit()
-    return FollowOut.model_validate(f)
+    return JSONResponse(FollowOut.model_validate(f).model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.delete("/follows/{target_type}/{target_id}", status_code=204, summary="Stop following")

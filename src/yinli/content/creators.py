@@ -118,29 +118,50 @@ def _check_target(session: Session, target_type: str, target_id: int) -> None:
         raise InvalidInput("follow a creator or a store", field="target_type")
 
 
-def do_follow(session: Session, clock: Clock, actor: Actor | None, target_type: str, target_id: int) -> Follow:
+def _follow_of(session: Session, follower_id: int, target_type: str, target_id: int) -> Follow | None:
+    return session.scalar(
+        select(Follow).where(
+            Follow.follower_id == follower_id, Follow.target_type == target_type, Follow.target_id == target_id
+        )
+    )
+
+
+def do_follow(
+    session: Session, clock: Clock, actor: Actor | None, target_type: str, target_id: int
+) -> tuple[Follow, bool]:
+    """Follow a creator or an active store; (the follow, whether it is new). Idempotent: following
+    again changes nothing and emits nothing (a concurrent duplicate loses on the unique constraint and
+    finds the winner's row). `Followed` is emitted once, by the call that made the row."""
     actor = require_actor(actor)
     _check_target(session, target_type, target_id)
     if target_type == "creator" and target_id == actor.user_id:
         raise InvalidInput("you cannot follow yourself", field="target_id")
+    existing = _follow_of(session, actor.user_id, target_type, target_id)
+    if existing is not None:
+        return existing, False
     follow = Follow(follower_id=actor.user_id, target_type=target_type, target_id=target_id, created_at=clock.now())
-    session.add(follow)
     try:
         with session.begin_nested():
+            session.add(follow)
             session.flush()
     except IntegrityError:
-        raise Conflict("you follow this already", code="already_following")
+        winner = _follow_of(session, actor.user_id, target_type, target_id)
+        if winner is None:
+            raise Conflict("you follow this already", code="already_following") from None
+        return winner, False
     emit(session, clock, "Followed", target_type, target_id, {"follower_id": actor.user_id}, actor_id=actor.user_id)
-    return follow
+    return follow, True
 
 
-def do_unfollow(session: Session, actor: Actor | None, target_type: str, target_id: int) -> None:
+def do_unfollow(
+    session: Session, actor: Actor | None, target_type: str, target_id: int, *, missing_ok: bool = False
+) -> None:
+    """Stop following. Not following is a 404, or nothing with `missing_ok` (the web's button, which a
+    double click or a second tab may press twice)."""
     actor = require_actor(actor)
-    follow = session.scalar(
-        select(Follow).where(
-            Follow.follower_id == actor.user_id, Follow.target_type == target_type, Follow.target_id == target_id
-        )
-    )
+    follow = _follow_of(session, actor.user_id, target_type, target_id)
+    if follow is None and missing_ok:
+        return
     if follow is None:
         raise NotFound("you do not follow this", field="target_id")
     session.delete(follow)

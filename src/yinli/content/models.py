@@ -45,6 +45,19 @@ class Follow(Base):
     )
 
 
+class Favourite(Base):
+    """A product a shopper keeps (我的收藏). One per shopper and product: favouriting again is a no-op."""
+
+    __tablename__ = "favourites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shopper_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("shopper_id", "product_id"),)
+
+
 class AffiliatePlan(Base):
     """A product opened to creators: to all (`open`) or to one named creator (`targeted`)."""
 

@@ -205,3 +205,22 @@ class SalesOut(Output):
     by: str
     items: list[SalesSplitOut]
     total: MoneyOut
+
+
+class FavouriteOut(Output):
+    product_id: int
+    created_at: datetime
+    state: Literal["on_sale", "sold_out", "off_sale"] = Field(
+        description="on_sale; sold_out (no unit left of any active SKU); off_sale (delisted, or the store is closed)."
+    )
+    available: int = Field(description="Units left over the product's active SKUs.")
+    card: ProductCardOut
+
+
+class FollowedStoreOut(Output):
+    store_id: int
+    name: str
+    logo_url: str | None
+    is_open: bool
+    products_on_sale: int
+    followed_at: datetime

@@ -6,6 +6,7 @@ Services raise these; routers never build error responses by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -18,6 +19,8 @@ class DomainError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    # RFC 9457 extension members the problem carries besides its fields (e.g. `available` units)
+    extensions: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance, never mutated
 
     def __init__(
         self,

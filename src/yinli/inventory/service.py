@@ -21,8 +21,17 @@ from yinli.inventory.models import Reservation, ReservationStatus, Stock, StockM
 
 
 class OutOfStock(Conflict):
+    """Fewer units left than asked: the problem says how many (`available`) of which SKU (`sku_id`), so
+    a page can say "only N left" and let the shopper change the quantity."""
+
     code = "out_of_stock"
     title = "Out of stock"
+
+    def __init__(self, sku_id: int, available: int, *, field: str = "quantity") -> None:
+        available = max(0, available)
+        super().__init__(f"not enough stock for SKU {sku_id}: {available} left", field=field)
+        self.sku_id, self.available = sku_id, available
+        self.extensions = {"sku_id": sku_id, "available": available}
 
 
 MAX_STOCK = 10_000_000
@@ -109,7 +118,8 @@ def do_reserve(
             .values(reserved=Stock.reserved + quantity, updated_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise OutOfStock(f"not enough stock for SKU {sku_id}", field="quantity")
+            left = session.scalar(select(Stock.on_hand - Stock.reserved).where(Stock.sku_id == sku_id))
+            raise OutOfStock(sku_id, int(left or 0))
         _note_availability(session, sku_id, -quantity, now)
         reservation = Reservation(
             sku_id=sku_id,

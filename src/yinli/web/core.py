@@ -32,6 +32,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import SESSION_COOKIE, cookie_secure, get_actor, own_origin
+from yinli.checkout.service import cart_count
+from yinli.content import favourites
 from yinli.core.auth import Actor, Role
 from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
@@ -102,6 +104,8 @@ class Web:
     new_seed: str | None = None  # a fresh `yinli_csrf` cookie to set on this response
     remember_lang: bool = False
     display_name: str | None = None
+    cart_count: int = 0  # lines in a buyer's cart: the header's badge
+    favourite_ids: frozenset[int] = frozenset()  # a buyer's favourite products: the cards' hearts
 
     # text
     def t(self, text: str, **values: Any) -> str:
@@ -238,6 +242,9 @@ def get_web(request: Request, actor: Annotated[Actor | None, Depends(get_actor)]
         with request.app.state.db.read_sessions() as session:
             user = session.get(User, actor.user_id)
             web.display_name = user.display_name if user else None
+            if web.is_buyer:
+                web.cart_count = cart_count(session, actor.user_id)
+                web.favourite_ids = frozenset(favourites.favourite_ids(session, actor.user_id))
     return web
 
 
@@ -305,7 +312,7 @@ def field_errors(web: Web, exc: DomainError | ValidationError, rename: Mapping[s
             name = rename.get(name, name)
             errors.setdefault(name, i18n.validation_message(web.lang, err))
         return errors
-    message = i18n.problem_message(web.lang, exc.code, exc.detail)
+    message = i18n.problem_message(web.lang, exc.code, exc.detail, exc.extensions)
     for e in exc.errors:
         name = rename.get(e.field, e.field)
         errors.setdefault(name, message if e.message == exc.detail else e.message)

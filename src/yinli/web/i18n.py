@@ -32,6 +32,13 @@ FLASH = {
     "reviewed": "评价已发布",
     "price_protected": "已退差价",  # price protection (价保)
     "saved": "已保存",
+    "address_saved": "收货地址已保存",
+    "address_default": "已设为默认地址",
+    "address_deleted": "收货地址已删除",
+    "favourited": "已收藏",
+    "unfavourited": "已取消收藏",
+    "followed": "已关注店铺",
+    "unfollowed": "已取消关注",
     "password": "密码已修改，请重新登录",
     "password_reset": "新密码已设置，请用新密码登录",
     "applied": "开店申请已提交，等待平台审核",
@@ -190,9 +197,18 @@ PROBLEMS = {
     "pay_later_lost": "近期退款的订单较多，暂时不能使用先用后付",
     "pay_later_over_limit": "先用后付额度不足",
     "bill_not_payable": "这笔账单现在不需要手动还款",
+    "invalid_phone": "请输入正确的手机号：大陆手机号 11 位（1 开头），其他地区以 + 和国家代码开头",
+    "address_book_full": "收货地址已满 20 个，请先删除不用的地址",
 }
 
 EN: dict[str, str] = {}  # loaded from messages/en.tsv at the bottom of this module
+
+
+def short_stock(lang: str, available: int) -> str:
+    """What a page says when fewer units are left than asked for (inventory.OutOfStock)."""
+    if available <= 0:
+        return translate(lang, "已售罄，请选择其他规格或稍后再来")
+    return translate(lang, "库存不足：仅剩 {n} 件，请修改数量", n=available)
 
 
 def translate(lang: str, text: str, **values: Any) -> str:
@@ -207,8 +223,10 @@ def label(lang: str, kind: str, value: str | None) -> str:
     return translate(lang, LABELS.get(kind, {}).get(value, value))
 
 
-def problem_message(lang: str, code: str, detail: str) -> str:
+def problem_message(lang: str, code: str, detail: str, extensions: dict[str, Any] | None = None) -> str:
     """A service's problem in the reader's words when we have them, else the API's own detail."""
+    if code == "out_of_stock" and extensions and "available" in extensions:
+        return short_stock(lang, int(extensions["available"]))
     if code in PROBLEMS:
         return translate(lang, PROBLEMS[code])
     return detail

@@ -26,7 +26,6 @@ from yinli.catalog import service as catalog
 from yinli.catalog.pricing import unit_prices
 from yinli.checkout import once as checkout_once
 from yinli.checkout import service as checkout
-from yinli.checkout.schemas import Address
 from yinli.content import live
 from yinli.core.auth import Role
 from yinli.core.clock import Clock
@@ -37,17 +36,16 @@ from yinli.core.settings import Settings
 from yinli.flows import charge
 from yinli.guarantees import credit
 from yinli.inventory import service as inventory
-from yinli.orders import service as orders
 from yinli.orders.models import Surface
 from yinli.payments import service as payments
 from yinli.web import i18n
+from yinli.web.addresses import ADDRESS_RENAME, address_choice, address_of_form
 from yinli.web.core import FormDep, FormErrors, Web, WebDep, WebRoute, field_errors, require_roles
 
 router = APIRouter(prefix="/live", route_class=WebRoute, include_in_schema=False)
 
 BUYERS = (Role.SHOPPER, Role.CREATOR)
 RECENT = 8
-ADDRESS_FIELDS = ("name", "phone", "region", "line")
 
 
 def sessions_selling(db: Session, product_id: int, limit: int = 20) -> list[Any]:
@@ -131,9 +129,8 @@ def buy_panel(
 ) -> Response:
     """The checkout sheet inside a room or a video page (`base`: its URL; the sheet posts to base/order)."""
     priced = checkout.price_lines(db, web.clock, settings, [line])[0]
-    if not form and web.actor is not None:  # the address of the shopper's last order, to save typing
-        last = orders.list_orders(db, web.actor, orders.OrderFilter(), before_id=None, limit=1)
-        form = {k: str(last[0].address.get(k, "")) for k in ADDRESS_FIELDS} if last else {}
+    address_view = address_choice(web, db, form)  # the book's default picked, or the last order's typed in
+    left = inventory.available(db, [line.sku_id]).get(line.sku_id, 0)
     items_total = priced.total
     shipping = checkout.shipping_policy(priced.store).fee_for(items_total)
     # pay later only where the shopper's credit and the product's and store's opt-ins allow it
@@ -148,9 +145,11 @@ def buy_panel(
         priced=priced,
         total=items_total + shipping,
         shipping=shipping,
-        form=form,
+        **address_view,
         errors=errors,
         form_key=form.get("form_key") or secrets.token_urlsafe(16),
+        available=left,
+        max_quantity=max(1, min(checkout.MAX_QUANTITY, left)),
         methods=tuple(m for m in payments.METHODS if m != "pay_later" or refused is None),
         pay_later_reason=i18n.problem_message(web.lang, refused.code, refused.detail) if refused else None,
     )
@@ -190,7 +189,7 @@ def place_and_pay(
     """Place the order and pay, inside the room or video page (idempotent per sheet: `form_key`)."""
     actor = require_roles(web, *BUYERS)
     try:
-        address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
+        address, address_id = address_of_form(form)
         payment_id = checkout_once.do_checkout_once(
             db,
             clock,
@@ -201,10 +200,11 @@ def place_and_pay(
             path=f"{base}/order",
             lines=[line],
             address=address,
+            address_id=address_id,
         )
     except (DomainError, ValidationError) as exc:
         db.rollback()
-        errors = field_errors(web, exc, {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity"})
+        errors = field_errors(web, exc, ADDRESS_RENAME | {"items.0.quantity": "quantity"})
         return buy_panel(web, db, settings, base, line, dict(form), errors, 422)
     database = request.app.state.db
     in_video = line.surface is Surface.SHORT_VIDEO

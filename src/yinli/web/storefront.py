@@ -26,9 +26,9 @@ from yinli.catalog.pricing import unit_prices
 from yinli.checkout import once as checkout_once
 from yinli.checkout import quote as quotes
 from yinli.checkout import service as checkout
-from yinli.checkout.schemas import Address, CartItemIn
+from yinli.checkout.schemas import CartItemIn
+from yinli.content import favourites, shelves, videos
 from yinli.content import home as home_page
-from yinli.content import shelves, videos
 from yinli.core.auth import Role
 from yinli.core.clock import Clock
 from yinli.core.errors import DomainError, InvalidInput, NotFound
@@ -50,6 +50,7 @@ from yinli.traffic import service as traffic
 from yinli.traffic.api import engine_of
 from yinli.traffic.hydrate import FeedTile, hydrate
 from yinli.web import i18n, live
+from yinli.web.addresses import ADDRESS_FIELDS, ADDRESS_RENAME, address_choice, address_of_form
 from yinli.web.core import (
     FormDep,
     FormErrors,
@@ -61,6 +62,7 @@ from yinli.web.core import (
     parse_yuan,
     require_roles,
     require_signed_in,
+    safe_next,
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -291,6 +293,7 @@ def store_page(
         rates=metrics.store_rates(db, store.id),
         is_new=merchants.is_new_merchant(store, policy, clock.now()),
         videos=videos.list_videos(db, store_id=store.id, creator_id=None, before_id=None, limit=6),
+        following=favourites.follows_store(db, web.actor, store.id),
     )
 
 
@@ -299,13 +302,27 @@ def store_page(
 
 def _cart_context(web: Web, db: Session) -> dict[str, Any]:
     quote = quotes.quote_cart(db, web.clock, web.actor)
-    return {"groups": quote.stores, "total": quote.total}
+    picked = sum(line.quantity for g in quote.stores for line in g.on_sale_lines)
+    return {"groups": quote.stores, "total": quote.total, "chosen": None, "picked": picked}
 
 
 @router.get("/cart", response_class=HTMLResponse)
 def cart(web: WebDep, db: ReadDB) -> Response:
     require_roles(web, *BUYERS)
     return web.render("shop/cart.html", **_cart_context(web, db), tab="cart")
+
+
+@router.get("/cart/summary", response_class=HTMLResponse)
+def cart_summary(request: Request, web: WebDep, db: ReadDB) -> Response:
+    """The pay bar for the lines ticked (`items=<id>` repeated; none ticked: nothing to pay)."""
+    require_roles(web, *BUYERS)
+    item_ids = [i for i in (parse_id(v) for v in request.query_params.getlist("items")) if i is not None]
+    try:
+        quote = quotes.quote_cart(db, web.clock, web.actor, item_ids).payable() if item_ids else quotes.Quote([])
+    except DomainError:  # a line removed in another tab meanwhile: the whole bar again, from the cart
+        quote = quotes.quote_cart(db, web.clock, web.actor).payable()
+    picked = sum(line.quantity for g in quote.stores for line in g.on_sale_lines)
+    return web.render("shop/_cart_paybar.html", total=quote.total, picked=picked)
 
 
 @router.post("/cart/add", response_class=HTMLResponse)
@@ -350,7 +367,8 @@ def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: S
             quantity=parse_id(form.get("quantity")) or 1,
             errors=errors,
         )
-    if web.is_htmx:
+    if web.is_htmx:  # the toast, and the header's cart badge with the new count
+        web.cart_count = checkout.cart_count(db, web.actor.user_id) if web.actor else 0
         return web.render("shop/_toast.html", errors=FormErrors(), added=True)
     return web.redirect("/cart", flash="added")
 
@@ -389,7 +407,7 @@ def cart_quantity(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
         return web.render(
             "shop/cart.html", status_code=422, **_cart_context(web, db), errors=errors, error_item=item_id
         )
-    return web.redirect("/cart", flash="cart")
+    return web.redirect(safe_next(form.get("next"), "/cart"), flash="cart")
 
 
 @router.post("/cart/{item_id}/remove", response_class=HTMLResponse)
@@ -431,14 +449,26 @@ def _source_id(surface: Surface, value: str | None) -> int | None:
 
 
 def _checkout_preview(
-    web: Web, db: Session, clock: Clock, settings: Settings, line: checkout.LineRequest | None
+    web: Web,
+    db: Session,
+    clock: Clock,
+    settings: Settings,
+    line: checkout.LineRequest | None,
+    item_ids: list[int] | None,
 ) -> quotes.Quote:
-    """What will be bought, grouped by store, with the prices and shipping checkout will charge."""
+    """What will be bought, grouped by store, with the prices and shipping checkout will charge: the
+    "buy now" line, or the cart lines chosen (all of them when none are named)."""
     return (
-        quotes.quote_cart(db, clock, web.actor).payable()
+        quotes.quote_cart(db, clock, web.actor, item_ids).payable()
         if line is None
         else quotes.quote_lines(db, clock, settings, line)
     )
+
+
+def _chosen_items(values: list[str]) -> list[int] | None:
+    """The cart lines ticked on the cart page (`items=<id>` repeated); None: the whole cart."""
+    ids = [i for i in (parse_id(v) for v in values) if i is not None]
+    return ids or None
 
 
 def _render_checkout(
@@ -446,31 +476,51 @@ def _render_checkout(
     db: Session,
     settings: Settings,
     line: checkout.LineRequest | None,
+    item_ids: list[int] | None,
     form: dict[str, str],
     errors: FormErrors,
     status_code: int = 200,
 ) -> Response:
-    quote = _checkout_preview(web, db, web.clock, settings, line)
+    quote = _checkout_preview(web, db, web.clock, settings, line, item_ids)
+    address_view = address_choice(web, db, form)
+    back = "/checkout?" + urlencode(
+        [("items", i) for i in item_ids or []] if line is None else _line_query(line), doseq=True
+    )
     return web.render(
         "shop/checkout.html",
         status_code=status_code,
         groups=quote.stores,
         total=quote.total,
         line=line,
-        form=form,
+        item_ids=item_ids or [],
+        **address_view,
+        back=back.rstrip("?"),
         errors=errors,
         form_key=form.get("form_key") or secrets.token_urlsafe(16),
+        stock=_stock_of(db, quote),
     )
+
+
+def _stock_of(db: Session, quote: quotes.Quote) -> dict[int, int]:
+    ids = [line.sku.id for g in quote.stores for line in g.lines]
+    return inventory.available(db, ids) if ids else {}
+
+
+def _line_query(line: checkout.LineRequest) -> list[tuple[str, Any]]:
+    return [
+        ("sku_id", line.sku_id),
+        ("quantity", line.quantity),
+        ("surface", line.surface.value),
+        ("source_id", line.source_id or ""),
+    ]
 
 
 @router.get("/checkout", response_class=HTMLResponse)
 def checkout_page(request: Request, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
     require_roles(web, *BUYERS)
     line = _buy_now(request.query_params)
-    return _render_checkout(web, db, settings, line, {}, FormErrors())
-
-
-ADDRESS_FIELDS = ("name", "phone", "region", "line")
+    item_ids = _chosen_items(request.query_params.getlist("items")) if line is None else None
+    return _render_checkout(web, db, settings, line, item_ids, {}, FormErrors())
 
 
 @router.post("/checkout", response_class=HTMLResponse)
@@ -479,9 +529,10 @@ def place_order(
 ) -> Response:
     actor = require_roles(web, *BUYERS)
     line = _buy_now(form)
-    rename = {f"address.{k}": k for k in ADDRESS_FIELDS} | {"items.0.quantity": "quantity", "items.0.sku_id": "general"}
+    item_ids = _chosen_items(form.getlist("items")) if line is None else None
+    rename = ADDRESS_RENAME | {"items.0.quantity": "quantity", "items.0.sku_id": "general"}
     try:
-        address = Address.model_validate({k: form.text(k) for k in ADDRESS_FIELDS}).model_dump()
+        address, address_id = address_of_form(form)
         note = form.text("note")[:200]
         payment_id = checkout_once.do_checkout_once(
             db,
@@ -493,12 +544,14 @@ def place_order(
             path="/checkout",
             lines=[line] if line else None,
             address=address,
+            address_id=address_id,
+            cart_item_ids=item_ids,
             note=note,
         )
     except ValidationError as exc:
         db.rollback()
         errors = field_errors(web, exc, {k: k for k in ADDRESS_FIELDS})
-        return _render_checkout(web, db, settings, line, dict(form), errors, 422)
+        return _render_checkout(web, db, settings, line, item_ids, dict(form), errors, 422)
     except DomainError as exc:
         db.rollback()
         errors = field_errors(web, exc, rename)
@@ -506,7 +559,11 @@ def place_order(
             errors.general = errors.pop("general")
         if exc.code == "invalid_input" and any(k.startswith("idempotency") for k in errors):
             errors = general_error(web, exc)
-        return _render_checkout(web, db, settings, line, dict(form), errors, 422 if exc.status < 500 else exc.status)
+        if isinstance(exc, inventory.OutOfStock):  # said next to the short line, with its quantity to change
+            errors = FormErrors({f"stock-{exc.sku_id}": i18n.short_stock(web.lang, exc.available)})
+            errors.general = i18n.short_stock(web.lang, exc.available)
+        status = 422 if exc.status < 500 else exc.status
+        return _render_checkout(web, db, settings, line, item_ids, dict(form), errors, status)
     return web.redirect(f"/pay/{payment_id}")
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from yinli.hosting.offers import Offer, plain_numbers, squash, unit_numbers, words
+from yinli.hosting.offers import Offer, plain_numbers, squash, unit_numbers, versions, words
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -76,7 +76,8 @@ class Vocabulary:
 
 
 def _idf_mass(vocab: Vocabulary, items: Iterable[str]) -> float:
-    return sum(vocab.idf(w) for w in items)
+    # fsum: exactly rounded whatever the order, so a set's mass is the same from either side of a pair
+    return math.fsum(vocab.idf(w) for w in items)
 
 
 def _cosine(vocab: Vocabulary, a: Sequence[str], b: Sequence[str]) -> float:
@@ -84,7 +85,7 @@ def _cosine(vocab: Vocabulary, a: Sequence[str], b: Sequence[str]) -> float:
         return math.nan
     va = {w: c * vocab.idf(w) for w, c in Counter(a).items()}
     vb = {w: c * vocab.idf(w) for w, c in Counter(b).items()}
-    dot = sum(x * vb[w] for w, x in va.items() if w in vb)
+    dot = math.fsum(x * vb[w] for w, x in va.items() if w in vb)
     na = math.sqrt(sum(x * x for x in va.values()))
     nb = math.sqrt(sum(x * x for x in vb.values()))
     return dot / (na * nb) if na and nb else math.nan
@@ -207,6 +208,9 @@ FEATURES: tuple[str, ...] = (
     "numbers_shared",
     "numbers_conflict",
     "numbers_only_one_side",
+    "versions_shared",
+    "versions_conflict",
+    "text_idf_jaccard",
     # price, size, category
     "price_ratio",
     "title_words_min",
@@ -255,6 +259,8 @@ def pair_features(a: Offer, b: Offer, vocab: Vocabulary) -> list[float]:
     ua, ub = unit_numbers(a.title), unit_numbers(b.title)
     na, nb = plain_numbers(a.title), plain_numbers(b.title)
     ca, cb = frozenset(words(a.category)), frozenset(words(b.category))
+    va, vb = versions(a.title), versions(b.title)
+    idf_text = _idf_mass(vocab, fa | fb)
     return [
         *_pair_min_max(len(a.codes), len(b.codes)),
         float(bool(cm.shared)),
@@ -291,6 +297,9 @@ def pair_features(a: Offer, b: Offer, vocab: Vocabulary) -> list[float]:
         float(len(na & nb)),
         float(bool(na) and bool(nb) and not na & nb),
         float(bool(na) != bool(nb)),
+        float(len(va & vb)),
+        float(bool(va) and bool(vb) and not va & vb),
+        _idf_mass(vocab, fa & fb) / idf_text if idf_text else nan,
         price_ratio(a, b),
         *_pair_min_max(len(ta), len(tb)),
         float(bool(a.description) and bool(b.description)),

@@ -46,6 +46,9 @@ _UNIT = (
     r"min|minute|hour|hr|pc|pcs|piece|sheets|pages|ppm|dpi|db|cu|cup|tier|way|d|g|kg|amp|a|ohm|user|users)"
 )
 _WITH_UNIT = re.compile(rf"^(\d+(?:\.\d+)?)({_UNIT})$")
+_NOT_A_PREFIX = frozenset(
+    ("for", "and", "the", "with", "of", "to", "in", "on", "by", "at", "up", "vs", "or", "per", "x")
+)
 _DIMENSION = re.compile(r"^(x\d+|\d+x\d*)$")  # "108 x 144" is a size
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _INCH = re.compile(r"(\d+(?:\.\d+)?)\s*(?:'|\"|''|-inch\b|\s?inch\b|\s?in\b)")
@@ -98,11 +101,30 @@ def model_codes(text: str, model_field: str = "") -> frozenset[str]:
         if is_model_code(code):
             codes.add(code)
         # "kdl 40v4100", "dvd 2930ci": a short word of letters joined with the code after it
-        if i + 1 < len(raws) and raw.isalpha() and len(raw) <= 4:
+        if i + 1 < len(raws) and raw.isalpha() and raw not in _NOT_A_PREFIX:
             after = squash(raws[i + 1])
-            if after[:1].isdigit() and (len(after) >= 3 or not after.isdigit()) and not _WITH_UNIT.match(after):
+            mixed = not after.isdigit()
+            if (
+                len(after) >= 3
+                and after[0].isdigit()
+                and (len(raw) <= 3 or (mixed and len(raw) <= 4))
+                and not _WITH_UNIT.match(after)
+                and is_model_code(code + after)
+            ):
                 codes.add(code + after)
     return frozenset(codes)
+
+
+def versions(text: str) -> frozenset[str]:
+    """Short codes that name a version or generation (`cs3`, `dp5`, `x3`, `v8`) and years (`2007`):
+    what software titles (Amazon-Google) differ by."""
+    found: set[str] = set()
+    for word in words(text):
+        short_code = 2 <= len(word) <= 3 and not word.isdigit() and any(ch.isdigit() for ch in word)
+        year = len(word) == 4 and word.isdigit() and word.startswith(("19", "20"))
+        if short_code or year:
+            found.add(word)
+    return frozenset(found)
 
 
 def unit_numbers(text: str) -> frozenset[str]:

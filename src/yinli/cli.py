@@ -1,5 +1,5 @@
 """`yinli` command line (Typer): serve, demo, simulate, bench, db upgrade, catalog load-categories, accounts
-create-operator, search reindex, train ranker."""
+create-operator, search reindex, train ranker|matcher, match evaluate|pair."""
 
 from __future__ import annotations
 
@@ -23,9 +23,16 @@ accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(accounts_app, name="accounts")
+_groups: dict[str, typer.Typer] = {}
 for domain in DOMAINS:  # each domain's own commands: see yinli.domains
     for command, target in domain.cli:
-        app.add_typer(resolve(target), name=command)
+        group = resolve(target)
+        if command in _groups:  # one group, commands from several domains (`train ranker`, `train matcher`)
+            _groups[command].registered_commands.extend(group.registered_commands)
+            _groups[command].registered_groups.extend(group.registered_groups)
+        else:
+            _groups[command] = group
+            app.add_typer(group, name=command)
 console = Console()
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

@@ -38,6 +38,8 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("search", ("yinli.search.models",), "yinli.search.api:router", (("search", "yinli.search.cli:app"),)),
     Domain("content", ("yinli.content.models",), "yinli.content.api:router"),
     Domain("traffic", ("yinli.traffic.models",), "yinli.traffic.api:router", (("train", "yinli.traffic.cli:app"),)),
+    # The product matcher adds `yinli train matcher` to the `train` group (cli.py merges groups of one name).
+    Domain("hosting", cli=(("train", "yinli.hosting.cli:train_app"), ("match", "yinli.hosting.cli:match_app"))),
     # Not a domain of the platform but a tool over all of them: only its commands.
     Domain("sim", cli=(("simulate", "yinli.sim.cli:app"),)),
 )

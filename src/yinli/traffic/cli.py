@@ -14,7 +14,9 @@ from yinli.core.db import Database
 from yinli.core.errors import DomainError
 from yinli.core.settings import get_settings
 
-app = typer.Typer(help="Train ranking models.", no_args_is_help=True)
+app = typer.Typer(
+    help="Train models: the feed's ranker (and, from hosting, the product matcher).", no_args_is_help=True
+)
 console = Console()
 
 

@@ -48,6 +48,7 @@ DOMAINS: tuple[Domain, ...] = (
 # storefront shows catalog, content and search), so they are listed apart from DOMAINS.
 WEB_PAGES: tuple[str, ...] = (
     "storefront",
+    "shop_checkout",
     "shop_orders",
     "account",
     "addresses",

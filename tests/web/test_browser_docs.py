@@ -32,7 +32,9 @@ def test_the_docs_work_offline_and_authorize(live_server: Live, chromium) -> Non
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(live.url + "/docs")
     page.wait_for_selector(".opblock", timeout=15_000)
-    assert page.locator(".opblock").count() > 50  # every operation of the API is listed
+    # every operation of the API is loaded (Swagger UI renders only the operations near the viewport,
+    # so the DOM holds a window of them: count what it loaded, not what it drew)
+    assert page.evaluate("window.ui.specSelectors.operations().size") > 100
 
     page.get_by_role("button", name="Authorize").first.click()
     dialog = page.locator(".modal-ux")

@@ -1,4 +1,4 @@
-"""The storefront: feed, mall, search, product, store, cart, checkout, pay, orders, after-sales (orders,
+"""The storefront: feed, mall, search, product, store (cart, checkout and paying: shop_checkout.py; orders,
 after-sales and reviews: shop_orders.py; account pages and signing in: account.py).
 
 Mobile-first pages. Each handler: resolve the caller (WebDep), call services, render. Forms post back
@@ -8,13 +8,11 @@ to the same URL; on a DomainError the form is shown again with the problem next 
 from __future__ import annotations
 
 import contextlib
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from yinli.api.deps import DB, ClockDep, ReadDB, SettingsDep
@@ -23,25 +21,17 @@ from yinli.catalog import service as catalog
 from yinli.catalog.models import Category
 from yinli.catalog.price_history import lowest_prices_since
 from yinli.catalog.pricing import unit_prices
-from yinli.checkout import once as checkout_once
-from yinli.checkout import quote as quotes
-from yinli.checkout import service as checkout
-from yinli.checkout.schemas import CartItemIn
 from yinli.content import favourites, shelves, videos
 from yinli.content import home as home_page
 from yinli.core.auth import Role
 from yinli.core.clock import Clock
-from yinli.core.errors import DomainError, InvalidInput, NotFound
+from yinli.core.errors import DomainError, NotFound
 from yinli.core.parsing import parse_id
-from yinli.core.settings import Settings
-from yinli.flows import charge
-from yinli.guarantees import credit
 from yinli.inventory import service as inventory
 from yinli.merchants import service as merchants
 from yinli.merchants.models import Store
 from yinli.orders import feedback, metrics
 from yinli.orders.models import Surface
-from yinli.payments import service as payments
 from yinli.search import log as search_log
 from yinli.search.models import SearchAction
 from yinli.search.page import FLAGS, SORTS, PageQuery, do_search_page
@@ -49,20 +39,14 @@ from yinli.traffic import events
 from yinli.traffic import service as traffic
 from yinli.traffic.api import engine_of
 from yinli.traffic.hydrate import FeedTile, hydrate
-from yinli.web import i18n, live
-from yinli.web.addresses import ADDRESS_FIELDS, ADDRESS_RENAME, address_choice, address_of_form
+from yinli.web import live
 from yinli.web.core import (
-    FormDep,
     FormErrors,
     Web,
     WebDep,
     WebRoute,
-    field_errors,
     general_error,
     parse_yuan,
-    require_roles,
-    require_signed_in,
-    safe_next,
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -71,7 +55,7 @@ BUYERS = (Role.SHOPPER, Role.CREATOR)
 SOURCED = (Surface.LIVE, Surface.SHORT_VIDEO, Surface.SEARCH)
 
 
-def _surface(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surface:
+def surface_of(value: str | None, default: Surface = Surface.PRODUCT_PAGE) -> Surface:
     try:
         return Surface(value) if value else default
     except ValueError:
@@ -211,7 +195,7 @@ def search(request: Request, web: WebDep, db: ReadDB, wdb: DB, clock: ClockDep) 
 # --- product and store -----------------------------------------------------------------------------------
 
 
-def _product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: int | None) -> dict[str, Any]:
+def product_view(web: Web, db: Session, clock: Clock, product_id: int, sku_id: int | None) -> dict[str, Any]:
     product = catalog.get_product(db, web.actor, product_id)
     skus = [s for s in catalog.skus_of(db, product.id) if s.is_active]
     stock = inventory.available(db, [s.id for s in skus]) if skus else {}
@@ -239,7 +223,7 @@ def search_result_click(search_id: int, product_id: int, web: WebDep, wdb: DB, c
     """A search result's link: count the click in the search log (CTR), then open the product page with
     the search as its source. Navigation never fails on the log: someone else's search, or a product
     that search did not show, is simply not counted."""
-    _count_in_search_log(wdb, clock, web, search_id, product_id, SearchAction.CLICK)
+    count_in_search_log(wdb, clock, web, search_id, product_id, SearchAction.CLICK)
     wdb.commit()
     query = urlencode({"from": Surface.SEARCH.value, "source_id": search_id})
     return RedirectResponse(f"/p/{product_id}?{query}", status_code=303)
@@ -248,7 +232,7 @@ def search_result_click(search_id: int, product_id: int, web: WebDep, wdb: DB, c
 @router.get("/p/{product_id}", response_class=HTMLResponse)
 def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     params = request.query_params
-    view = _product_view(web, db, clock, product_id, parse_id(params.get("sku_id")))
+    view = product_view(web, db, clock, product_id, parse_id(params.get("sku_id")))
     product = view["product"]
     store = merchants.get_store(db, web.actor, product.store_id)
     node = categories.get_category(db, product.category_id)
@@ -260,8 +244,8 @@ def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clo
         path=categories.ancestors(db, node),
         reviews=feedback.reviews_of_product(db, product.id, before_id=None, limit=10),
         live_now=live.sessions_selling(db, product.id),
-        surface=_surface(params.get("from")).value,
-        source_id=_source_id(_surface(params.get("from")), params.get("source_id")),
+        surface=surface_of(params.get("from")).value,
+        source_id=source_id_of(surface_of(params.get("from")), params.get("source_id")),
         quantity=parse_id(params.get("quantity")) or 1,
         errors=FormErrors(),
     )
@@ -270,7 +254,7 @@ def product_page(request: Request, product_id: int, web: WebDep, db: ReadDB, clo
 @router.get("/p/{product_id}/price", response_class=HTMLResponse)
 def product_price(request: Request, product_id: int, web: WebDep, db: ReadDB, clock: ClockDep) -> Response:
     """The price panel for the chosen SKU (HTMX swaps it in when the shopper picks another SKU)."""
-    view = _product_view(web, db, clock, product_id, parse_id(request.query_params.get("sku_id")))
+    view = product_view(web, db, clock, product_id, parse_id(request.query_params.get("sku_id")))
     return web.render("shop/_price.html", **view)
 
 
@@ -297,142 +281,7 @@ def store_page(
     )
 
 
-# --- cart --------------------------------------------------------------------------------------------------
-
-
-def _cart_context(web: Web, db: Session) -> dict[str, Any]:
-    quote = quotes.quote_cart(db, web.clock, web.actor)
-    picked = sum(line.quantity for g in quote.stores for line in g.on_sale_lines)
-    return {"groups": quote.stores, "total": quote.total, "chosen": None, "picked": picked}
-
-
-@router.get("/cart", response_class=HTMLResponse)
-def cart(web: WebDep, db: ReadDB) -> Response:
-    require_roles(web, *BUYERS)
-    return web.render("shop/cart.html", **_cart_context(web, db), tab="cart")
-
-
-@router.get("/cart/summary", response_class=HTMLResponse)
-def cart_summary(request: Request, web: WebDep, db: ReadDB) -> Response:
-    """The pay bar for the lines ticked (`items=<id>` repeated; none ticked: nothing to pay)."""
-    require_roles(web, *BUYERS)
-    item_ids = [i for i in (parse_id(v) for v in request.query_params.getlist("items")) if i is not None]
-    try:
-        quote = quotes.quote_cart(db, web.clock, web.actor, item_ids).payable() if item_ids else quotes.Quote([])
-    except DomainError:  # a line removed in another tab meanwhile: the whole bar again, from the cart
-        quote = quotes.quote_cart(db, web.clock, web.actor).payable()
-    picked = sum(line.quantity for g in quote.stores for line in g.on_sale_lines)
-    return web.render("shop/_cart_paybar.html", total=quote.total, picked=picked)
-
-
-@router.post("/cart/add", response_class=HTMLResponse)
-def add_to_cart(form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep) -> Response:
-    require_roles(web, *BUYERS)
-    product_id = parse_id(form.get("product_id"))
-    try:
-        body = CartItemIn.model_validate(
-            {
-                "sku_id": parse_id(form.get("sku_id")) or 0,
-                "quantity": parse_id(form.get("quantity")) or 0,
-                "surface": _surface(form.get("surface")).value,
-                "source_id": _source_id(_surface(form.get("surface")), form.get("source_id")),
-            }
-        )
-        line = checkout.LineRequest(body.sku_id, body.quantity, Surface(body.surface), body.source_id)
-        checkout.do_add_to_cart(db, clock, settings, web.actor, line)
-        if line.surface is Surface.SEARCH and line.source_id is not None and product_id is not None:
-            _count_in_search_log(db, clock, web, line.source_id, product_id, SearchAction.ADD_TO_CART)
-        db.commit()
-    except (DomainError, ValidationError) as exc:
-        db.rollback()
-        errors = field_errors(web, exc, {"body.sku_id": "sku_id", "body.0.sku_id": "sku_id"})
-        if web.is_htmx:
-            return web.render("shop/_toast.html", errors=errors, status_code=200)
-        if product_id is None:
-            raise InvalidInput("pick a SKU", field="sku_id")
-        view = _product_view(web, db, clock, product_id, parse_id(form.get("sku_id")))
-        store = merchants.get_store(db, web.actor, view["product"].store_id)
-        node = categories.get_category(db, view["product"].category_id)
-        return web.render(
-            "shop/product.html",
-            status_code=422,
-            **view,
-            store=store,
-            store_rates=metrics.store_rates(db, store.id),
-            path=categories.ancestors(db, node),
-            reviews=feedback.reviews_of_product(db, view["product"].id, before_id=None, limit=10),
-            live_now=[],
-            surface=_surface(form.get("surface")).value,
-            source_id=_source_id(_surface(form.get("surface")), form.get("source_id")),
-            quantity=parse_id(form.get("quantity")) or 1,
-            errors=errors,
-        )
-    if web.is_htmx:  # the toast, and the header's cart badge with the new count
-        web.cart_count = checkout.cart_count(db, web.actor.user_id) if web.actor else 0
-        return web.render("shop/_toast.html", errors=FormErrors(), added=True)
-    return web.redirect("/cart", flash="added")
-
-
-@router.post("/buy", response_class=HTMLResponse)
-def buy_now(form: FormDep, web: WebDep) -> Response:
-    """'Buy now' on a product page: on to checkout with just this SKU (the cart is left alone)."""
-    require_roles(web, *BUYERS)
-    line = _buy_now(form)
-    if line is None:
-        raise InvalidInput("pick a SKU", field="sku_id")
-    query = urlencode(
-        {
-            "sku_id": line.sku_id,
-            "quantity": line.quantity,
-            "surface": line.surface.value,
-            "source_id": line.source_id or "",
-        }
-    )
-    return web.redirect(f"/checkout?{query}")
-
-
-@router.post("/cart/{item_id}/quantity", response_class=HTMLResponse)
-def cart_quantity(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
-    require_roles(web, *BUYERS)
-    errors = FormErrors()
-    try:
-        checkout.do_set_cart_quantity(db, web.actor, item_id, parse_id(form.get("quantity")) or 0)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        errors = field_errors(web, exc)
-    if web.is_htmx:
-        return web.render("shop/_cart_body.html", **_cart_context(web, db), errors=errors, error_item=item_id)
-    if errors:
-        return web.render(
-            "shop/cart.html", status_code=422, **_cart_context(web, db), errors=errors, error_item=item_id
-        )
-    return web.redirect(safe_next(form.get("next"), "/cart"), flash="cart")
-
-
-@router.post("/cart/{item_id}/remove", response_class=HTMLResponse)
-def cart_remove(item_id: int, form: FormDep, web: WebDep, db: DB) -> Response:
-    require_roles(web, *BUYERS)
-    checkout.do_remove_from_cart(db, web.actor, item_id)
-    db.commit()
-    if web.is_htmx:
-        return web.render("shop/_cart_body.html", **_cart_context(web, db), errors=FormErrors())
-    return web.redirect("/cart", flash="cart")
-
-
-# --- checkout and paying -------------------------------------------------------------------------------------
-
-
-def _buy_now(form_or_params: Any) -> checkout.LineRequest | None:
-    sku_id = parse_id(form_or_params.get("sku_id"))
-    if sku_id is None:
-        return None
-    quantity = parse_id(form_or_params.get("quantity")) or 1
-    surface = _surface(form_or_params.get("surface"))
-    return checkout.LineRequest(sku_id, quantity, surface, _source_id(surface, form_or_params.get("source_id")))
-
-
-def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_id: int, action: str) -> None:
+def count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_id: int, action: str) -> None:
     """A click or add-to-cart on a search result goes into the search log. A search that is not this
     shopper's, or that did not show the product, is not counted; it is refused before anything is
     written, so the caller's transaction (the cart line, the redirect) stands either way."""
@@ -442,173 +291,7 @@ def _count_in_search_log(db: Any, clock: Any, web: Web, search_id: int, product_
         )
 
 
-def _source_id(surface: Surface, value: str | None) -> int | None:
+def source_id_of(surface: Surface, value: str | None) -> int | None:
     """Live rooms, videos and searches name what sold it (the content service checks live and video
     claims at checkout; a search id only credits the search log)."""
     return parse_id(value) if surface in SOURCED else None
-
-
-def _checkout_preview(
-    web: Web,
-    db: Session,
-    clock: Clock,
-    settings: Settings,
-    line: checkout.LineRequest | None,
-    item_ids: list[int] | None,
-) -> quotes.Quote:
-    """What will be bought, grouped by store, with the prices and shipping checkout will charge: the
-    "buy now" line, or the cart lines chosen (all of them when none are named)."""
-    return (
-        quotes.quote_cart(db, clock, web.actor, item_ids).payable()
-        if line is None
-        else quotes.quote_lines(db, clock, settings, line)
-    )
-
-
-def _chosen_items(values: list[str]) -> list[int] | None:
-    """The cart lines ticked on the cart page (`items=<id>` repeated); None: the whole cart."""
-    ids = [i for i in (parse_id(v) for v in values) if i is not None]
-    return ids or None
-
-
-def _render_checkout(
-    web: Web,
-    db: Session,
-    settings: Settings,
-    line: checkout.LineRequest | None,
-    item_ids: list[int] | None,
-    form: dict[str, str],
-    errors: FormErrors,
-    status_code: int = 200,
-) -> Response:
-    quote = _checkout_preview(web, db, web.clock, settings, line, item_ids)
-    address_view = address_choice(web, db, form)
-    back = "/checkout?" + urlencode(
-        [("items", i) for i in item_ids or []] if line is None else _line_query(line), doseq=True
-    )
-    return web.render(
-        "shop/checkout.html",
-        status_code=status_code,
-        groups=quote.stores,
-        total=quote.total,
-        line=line,
-        item_ids=item_ids or [],
-        **address_view,
-        back=back.rstrip("?"),
-        errors=errors,
-        form_key=form.get("form_key") or secrets.token_urlsafe(16),
-        stock=_stock_of(db, quote),
-    )
-
-
-def _stock_of(db: Session, quote: quotes.Quote) -> dict[int, int]:
-    ids = [line.sku.id for g in quote.stores for line in g.lines]
-    return inventory.available(db, ids) if ids else {}
-
-
-def _line_query(line: checkout.LineRequest) -> list[tuple[str, Any]]:
-    return [
-        ("sku_id", line.sku_id),
-        ("quantity", line.quantity),
-        ("surface", line.surface.value),
-        ("source_id", line.source_id or ""),
-    ]
-
-
-@router.get("/checkout", response_class=HTMLResponse)
-def checkout_page(request: Request, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
-    require_roles(web, *BUYERS)
-    line = _buy_now(request.query_params)
-    item_ids = _chosen_items(request.query_params.getlist("items")) if line is None else None
-    return _render_checkout(web, db, settings, line, item_ids, {}, FormErrors())
-
-
-@router.post("/checkout", response_class=HTMLResponse)
-def place_order(
-    request: Request, form: FormDep, web: WebDep, db: DB, clock: ClockDep, settings: SettingsDep
-) -> Response:
-    actor = require_roles(web, *BUYERS)
-    line = _buy_now(form)
-    item_ids = _chosen_items(form.getlist("items")) if line is None else None
-    rename = ADDRESS_RENAME | {"items.0.quantity": "quantity", "items.0.sku_id": "general"}
-    try:
-        address, address_id = address_of_form(form)
-        note = form.text("note")[:200]
-        payment_id = checkout_once.do_checkout_once(
-            db,
-            clock,
-            settings,
-            actor,
-            form_key=form.text("form_key"),
-            flow="checkout",
-            path="/checkout",
-            lines=[line] if line else None,
-            address=address,
-            address_id=address_id,
-            cart_item_ids=item_ids,
-            note=note,
-        )
-    except ValidationError as exc:
-        db.rollback()
-        errors = field_errors(web, exc, {k: k for k in ADDRESS_FIELDS})
-        return _render_checkout(web, db, settings, line, item_ids, dict(form), errors, 422)
-    except DomainError as exc:
-        db.rollback()
-        errors = field_errors(web, exc, rename)
-        if "general" in errors:
-            errors.general = errors.pop("general")
-        if exc.code == "invalid_input" and any(k.startswith("idempotency") for k in errors):
-            errors = general_error(web, exc)
-        if isinstance(exc, inventory.OutOfStock):  # said next to the short line, with its quantity to change
-            errors = FormErrors({f"stock-{exc.sku_id}": i18n.short_stock(web.lang, exc.available)})
-            errors.general = i18n.short_stock(web.lang, exc.available)
-        status = 422 if exc.status < 500 else exc.status
-        return _render_checkout(web, db, settings, line, item_ids, dict(form), errors, status)
-    return web.redirect(f"/pay/{payment_id}")
-
-
-def _pay_methods(web: Web, db: Session, settings: Settings, payment_id: int) -> dict[str, Any]:
-    """The pay page's payment, orders and methods: pay later only where the shopper's credit and the
-    products' and stores' opt-ins allow it, else the reason (guarantees.credit)."""
-    payment = payments.get_payment(db, web.actor, payment_id)
-    placed = payments.orders_of(db, payment.id)
-    waiting = [o for o in placed if o.status == "created"]
-    refused = credit.refusal_for_orders(db, settings, payment.shopper_id, waiting) if waiting else None
-    methods = tuple(m for m in payments.METHODS if m != "pay_later" or refused is None)
-    reason = i18n.problem_message(web.lang, refused.code, refused.detail) if refused else None
-    return {"payment": payment, "orders": placed, "methods": methods, "pay_later_reason": reason}
-
-
-@router.get("/pay/{payment_id}", response_class=HTMLResponse)
-def pay_page(payment_id: int, web: WebDep, db: ReadDB, settings: SettingsDep) -> Response:
-    require_signed_in(web)
-    return web.render("shop/pay.html", errors=FormErrors(), **_pay_methods(web, db, settings, payment_id))
-
-
-@router.post("/pay/{payment_id}", response_class=HTMLResponse)
-def pay(
-    payment_id: int, request: Request, form: FormDep, web: WebDep, clock: ClockDep, settings: SettingsDep
-) -> Response:
-    require_signed_in(web)
-    database = request.app.state.db
-    method = form.text("method") or "card"
-    try:
-        charge.pay(database, clock, request.app.state.gateway, web.actor, payment_id, method, settings)
-    except DomainError as exc:
-        if exc.code == "already_paid":
-            return web.redirect("/orders", flash="paid")
-        with database.read_sessions() as db:
-            return web.render(
-                "shop/pay.html",
-                status_code=exc.status if exc.status != 402 else 422,
-                errors=field_errors(web, exc),
-                **_pay_methods(web, db, settings, payment_id),
-            )
-    with database.read_sessions() as db:
-        paid = payments.orders_of(db, payment_id)
-    if len(paid) == 1:
-        return web.redirect(f"/orders/{paid[0].id}", flash="paid")
-    return web.redirect("/orders", flash="paid")
-
-
-__all__ = ["router"]

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.isotonic import IsotonicRegression
 
 from tests.hosting.samples import ABT, AMAZON, AMAZON_XEROX, BUY, GOOGLE, UNRELATED, WALMART
 from yinli.core.money import Money
@@ -27,6 +29,7 @@ from yinli.hosting.matcher import (
     shipped_model_path,
 )
 from yinli.hosting.metrics import best_threshold, scores
+from yinli.hosting.training import DataError, LabelledPair, train_matcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,16 +93,38 @@ def test_calibration_is_monotone_and_within_0_and_1() -> None:
     assert 0 < shipped_matcher().threshold < 1
 
 
-def test_isotonic_calibration_pools_violators() -> None:
-    fitted = Calibration.fit(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 1, 0, 1]))
-    assert fitted.y == (0.0, 0.5, 1.0)
-    assert fitted(np.array([0.0, 1.0])).tolist() == [0.0, 1.0]
+def test_calibration_is_sklearns_isotonic_regression_monotone_clipped_and_calibrated_on_held_out_data() -> None:
+    rng = np.random.default_rng(7)
+    scores_ = rng.normal(size=20_000)
+    truth = 1 / (1 + np.exp(-3 * scores_))  # the chance a pair scored s is a match
+    labels = rng.random(len(scores_)) < truth
+    fitted = Calibration.fit(scores_[:10_000], labels[:10_000])
+    grid = np.linspace(-6, 6, 601)
+    probabilities = fitted(grid)
+    assert np.all(np.diff(probabilities) >= 0)
+    assert probabilities.min() >= 0 and probabilities.max() <= 1
+    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(scores_[:10_000], labels[:10_000])
+    assert np.allclose(probabilities, isotonic.predict(grid), rtol=0, atol=1e-12)
+    # beyond the fitted scores: the end values, not extrapolation
+    assert fitted(np.array([-100.0, 100.0])).tolist() == [fitted.y[0], fitted.y[-1]]
+    # held out: of pairs given about p, about p are matches
+    held = fitted(scores_[10_000:])
+    for low, high in ((0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)):
+        rows = (held >= low) & (held < high)
+        assert abs(held[rows].mean() - labels[10_000:][rows].mean()) < 0.05, (low, high)
 
 
 def test_metrics_and_the_f1_best_threshold() -> None:
     s = scores(np.array([1, 1, 0, 0]), np.array([True, False, True, False]))
+    assert (s.pairs, s.positives, s.predicted, s.true_positives) == (4, 2, 2, 1)
     assert (s.precision, s.recall, s.f1) == (0.5, 0.5, 0.5)
+    none = scores(np.array([1, 0]), np.array([False, False]))
+    assert (none.precision, none.recall, none.f1) == (0.0, 0.0, 0.0)
     assert best_threshold(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0])) == 0.55
+    # the best cut reaches full recall: still halfway to the next lower score
+    assert best_threshold(np.array([0.9, 0.8, 0.7, 0.1]), np.array([1, 1, 1, 0])) == pytest.approx(0.4)
+    # F1 2/3 at the cuts 0.9 and 0.6: the higher one
+    assert best_threshold(np.array([0.9, 0.8, 0.7, 0.6]), np.array([1, 0, 0, 1])) == pytest.approx(0.85)
 
 
 def test_the_jaccard_baseline() -> None:
@@ -115,6 +140,13 @@ def test_the_model_file_round_trips(tmp_path: Path) -> None:
     assert (tmp_path / "m.json.gz").read_bytes() == shipped_model_path().read_bytes()
     data = json.loads(__import__("gzip").decompress(shipped_model_path().read_bytes()))
     assert data["features"] == list(FEATURES)
+
+
+def test_training_needs_a_fold_s_worth_of_each_label() -> None:
+    pairs = [LabelledPair(parse_record(ABT), parse_record(BUY), True)] * 12
+    pairs += [LabelledPair(parse_record(ABT), parse_record(GOOGLE), False)] * 4
+    with pytest.raises(DataError, match="5 matching and 5 non-matching"):
+        train_matcher(pairs)
 
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)

@@ -11,8 +11,8 @@ numbers, price — and missing columns are NaN, so the Walmart-Amazon pairs (bra
 the model what model numbers are worth and the Abt-Buy pairs (no brand, long descriptions) what text
 coverage is worth. It is trained on the union of the three training splits (`training.py`).
 
-**Calibrated**: LightGBM's scores are mapped to probabilities by isotonic regression fitted on
-out-of-fold scores of a 5-fold cross-validation of the training pairs; the decision threshold is the one
+**Calibrated**: LightGBM's scores are mapped to probabilities by isotonic regression (scikit-learn's)
+fitted on out-of-fold scores of a 5-fold cross-validation of the training pairs; the decision threshold is the one
 that maximised F1 on those same out-of-fold probabilities. Neither sees the valid splits, which are
 only for reporting (`bench/matching.py`).
 
@@ -35,6 +35,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from sklearn.isotonic import IsotonicRegression
 
 from yinli.hosting.features import (
     FEATURES,
@@ -78,33 +79,22 @@ class MatchResult:
 
 @dataclass(frozen=True)
 class Calibration:
-    """A monotone map from raw model scores to probabilities: isotonic regression (pool adjacent
-    violators), interpolated linearly between its blocks."""
+    """A monotone map from raw model scores to probabilities: scikit-learn's isotonic regression, kept as
+    its fitted thresholds (`X_thresholds_`, `y_thresholds_`) and applied by linear interpolation between
+    them, clipped at the ends — what `IsotonicRegression(out_of_bounds="clip").predict` does — so the
+    model file stays plain JSON."""
 
     x: tuple[float, ...]
     y: tuple[float, ...]
 
     @classmethod
     def fit(cls, scores: np.ndarray, labels: np.ndarray) -> Calibration:
-        order = np.argsort(scores, kind="mergesort")
-        xs, ys = scores[order].astype(float), labels[order].astype(float)
-        # blocks: [sum of y, count, sum of x]
-        blocks: list[list[float]] = []
-        for x, y in zip(xs, ys, strict=True):
-            blocks.append([y, 1.0, x])
-            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-                y2, n2, x2 = blocks.pop()
-                blocks[-1][0] += y2
-                blocks[-1][1] += n2
-                blocks[-1][2] += x2
-        bx = [b[2] / b[1] for b in blocks]
-        by = [b[0] / b[1] for b in blocks]
-        return cls(tuple(bx), tuple(by))
+        isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+        isotonic.fit(np.asarray(scores, dtype=float), np.asarray(labels, dtype=float))
+        return cls(tuple(map(float, isotonic.X_thresholds_)), tuple(map(float, isotonic.y_thresholds_)))
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
-        if len(self.x) == 1:
-            return np.full(len(scores), self.y[0])
-        return np.clip(np.interp(scores, self.x, self.y), 0.0, 1.0)
+        return np.interp(np.asarray(scores, dtype=float), self.x, self.y)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Training the product matcher on labelled offer pairs (`yinli train matcher`).
 
 1. The IDF vocabulary is fitted on the distinct training offers.
-2. 5-fold cross-validation of LightGBM on the training pairs (folds stratified by label, seeded) gives
-   an out-of-fold score for every pair; isotonic regression on those scores is the calibration, and
+2. 5-fold cross-validation of LightGBM on the training pairs (scikit-learn's `StratifiedKFold`, shuffled
+   with the seed) gives an out-of-fold score for every pair; isotonic regression on those scores
+   (scikit-learn's `IsotonicRegression`) is the calibration, and
    the threshold that maximises F1 on the calibrated out-of-fold probabilities is the decision rule.
 3. The final booster is trained on all training pairs with the same parameters.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 
 from yinli.hosting.features import Vocabulary, feature_matrix
 from yinli.hosting.matcher import Calibration, Matcher
@@ -80,16 +82,6 @@ def read_sources(folder: Path, split: str, sources: Sequence[str] = SOURCES) -> 
     return {s: read_pairs(folder / s / f"{split}.txt", s) for s in sources}
 
 
-def _folds(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """A fold number per row, stratified by label."""
-    fold = np.empty(len(labels), dtype=int)
-    for value in (False, True):
-        rows = np.flatnonzero(labels == value)
-        rng.shuffle(rows)
-        fold[rows] = np.arange(len(rows)) % k
-    return fold
-
-
 def _booster(x: np.ndarray, y: np.ndarray, seed: int, rounds: int) -> lgb.Booster:
     params = {**PARAMS, "seed": seed}
     return lgb.train(params, lgb.Dataset(x, y.astype(float), free_raw_data=True), num_boost_round=rounds)
@@ -104,21 +96,20 @@ def train_matcher(
     progress: Callable[[str], None] = lambda _: None,
 ) -> Matcher:
     """Fit vocabulary, booster, calibration and threshold on `pairs` (see the module doc)."""
-    if len(pairs) < 2 * folds or len({p.same for p in pairs}) < 2:
-        raise DataError("training needs both matching and non-matching pairs")
+    positives = sum(p.same for p in pairs)
+    if min(positives, len(pairs) - positives) < folds:
+        raise DataError(f"training needs at least {folds} matching and {folds} non-matching pairs")
     started = time.perf_counter()
-    rng = np.random.default_rng(seed)
     distinct = {o.text: o for p in pairs for o in (p.left, p.right)}
     vocabulary = Vocabulary.fit(distinct.values())
     progress(f"vocabulary of {len(vocabulary.frequency)} words over {vocabulary.documents} offers")
     x = feature_matrix(((p.left, p.right) for p in pairs), vocabulary)
     y = np.array([p.same for p in pairs], dtype=bool)
     progress(f"features of {len(pairs)} pairs")
-    fold = _folds(y, folds, rng)
     out_of_fold = np.empty(len(y))
-    for k in range(folds):
-        held = fold == k
-        model = _booster(x[~held], y[~held], seed + k, rounds)
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y)
+    for k, (kept, held) in enumerate(splits):
+        model = _booster(x[kept], y[kept], seed + k, rounds)
         out_of_fold[held] = model.predict(x[held], num_threads=1)
         progress(f"fold {k + 1}/{folds}")
     calibration = Calibration.fit(out_of_fold, y)

@@ -160,9 +160,15 @@ class CategoryNames:
     comes first, then the longest name matched, then the larger category by listings."""
 
     def __init__(self, rows: list[tuple[int, int, str, str, int]]) -> None:
-        # (id, level, name, path, listing_count)
+        # (id, level, name, path, listing_count) → (id, level, its names, its ancestors' names, listings)
         self._rows = [
-            (cid, level, [t for t in _terms(name) if t not in GENERIC_NAMES], path, listings)
+            (
+                cid,
+                level,
+                [t for t in _terms(name) if t not in GENERIC_NAMES],
+                [t for ancestor in path.split(PATH_SEP)[:-1] for t in _terms(ancestor)],
+                listings,
+            )
             for cid, level, name, path, listings in rows
         ]
 
@@ -183,12 +189,10 @@ class CategoryNames:
         if not q or q in GENERIC_NAMES:
             return []
         found: list[tuple[int, int, str, int, int]] = []  # (level, context, matched name, listings, id)
-        for cid, level, terms, path, listings in self._rows:
+        for cid, level, terms, ancestors, listings in self._rows:
             matched = max((t for t in terms if t in q or (len(q) >= 2 and q in t)), key=len, default="")
-            if not matched:
-                continue
-            context = sum(1 for name in path.split(PATH_SEP)[:-1] for t in _terms(name) if t in q)
-            found.append((level, context, matched, listings, cid))
+            if matched:
+                found.append((level, sum(1 for t in ancestors if t in q), matched, listings, cid))
         if not found:
             return []
         deepest = max(f[0] for f in found)

@@ -42,6 +42,7 @@ from yinli.core.errors import FieldError, InvalidInput
 from yinli.core.outbox import OutboxCursor, get_cursor, read_after, save_cursor
 from yinli.core.schemas import AwareMoment, Input
 from yinli.orders.models import AfterSale, OrderLine
+from yinli.traffic.features import SEARCH_QUERY
 from yinli.traffic.models import EventKind, TrafficEvent
 
 # Where a ranked page was served (an impression's `surface`; feedback copies it from the impression):
@@ -314,7 +315,7 @@ def _rows_for(session: Session, event: Any, assign: Any, names: Callable[[], Cat
                 kind="click",
                 occurred_at=at,
                 shopper_id=event.actor_id,
-                surface="search_query",
+                surface=SEARCH_QUERY,
                 category_id=c.category_id,
                 source=f"outbox:{event.id}:{n}",
             )

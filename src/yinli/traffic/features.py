@@ -33,7 +33,8 @@ WATCH_AFFINITY_PER_SECOND = 1 / 60
 # What a shopper does off the engine's surfaces (a search result clicked, a video watched on its page)
 # tells the feed what they care about but is not a feed measure: such events (events.consume_outbox) feed
 # the shopper's interests only, never an item's CTR or watch time, and carry no experiment bucket.
-INTEREST_ONLY = ("search", "video_page", "search_query")
+SEARCH_QUERY = "search_query"  # the surface of a query's interest events (events.consume_outbox)
+INTEREST_ONLY = ("search", "video_page", SEARCH_QUERY)
 # A search query names what the shopper wants, found or not: half a click's interest in each category it
 # names (catalog.categories.CategoryNames), so a category's first merchant has interested shoppers to meet.
 QUERY_AFFINITY = 0.5
@@ -158,7 +159,7 @@ class FeatureStore:
     def _learn_interest(self, e: EventLike, t: float) -> None:
         if e.shopper_id is None:
             return
-        weight = QUERY_AFFINITY if e.surface == "search_query" else AFFINITY_WEIGHTS.get(e.kind, 0.0)
+        weight = QUERY_AFFINITY if e.surface == SEARCH_QUERY else AFFINITY_WEIGHTS.get(e.kind, 0.0)
         if e.kind == "watch":
             weight = min(5.0, e.watch_seconds * WATCH_AFFINITY_PER_SECOND)
         if weight and e.category_id is not None:
